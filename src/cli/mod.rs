@@ -1,0 +1,114 @@
+//! Command-line interface: argument parsing and the exit-code contract
+//! (0 all accepted, 1 any rejected, 2 usage or I/O error).
+
+mod kernel_load;
+mod verify;
+
+use btfcheck::profile::Profile;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit status: every input accepted (or every comparison agreed).
+pub const EXIT_OK: i32 = 0;
+/// Exit status: some input rejected (or some comparison disagreed).
+pub const EXIT_REJECTED: i32 = 1;
+/// Exit status: usage error, unreadable input, or the oracle unavailable.
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "btfcheck",
+    version,
+    about = "A kernel-compatible BTF verifier that runs in userspace",
+    long_about = "btfcheck runs the checks Linux's BTF verifier (kernel/bpf/btf.c) makes at \
+BPF_BTF_LOAD, without a kernel: same verdict, same errno, and the same verifier log, \
+byte for byte, plus what the kernel leaves out (type, rule, byte offset).\n\n\
+Exit status: 0 all accepted, 1 any rejected, 2 usage or I/O error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify BTF blobs (raw BTF, ELF objects with .BTF, or - for stdin).
+    Verify(verify::VerifyArgs),
+    /// Load blobs into the running kernel with BPF_BTF_LOAD (needs root or
+    /// CAP_BPF) and print its verdict; --compare also runs btfcheck.
+    KernelLoad(kernel_load::KernelLoadArgs),
+    /// List the kernel profiles this build knows.
+    Profiles,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Verdict and diagnostic for people.
+    Human,
+    /// Exactly the bytes the kernel puts in its log buffer.
+    Kernel,
+    /// One JSON object per input, one per line.
+    Json,
+}
+
+/// Options shared by every command that produces a verdict.
+#[derive(Args, Clone, Debug)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Log level for --format kernel (0 = no log; 1-15 all print the same).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub log_level: u32,
+    /// Emulate a log buffer of this many bytes: the kernel keeps the tail
+    /// (the head with level bit 8, BPF_LOG_FIXED) and returns ENOSPC when the
+    /// log did not fit.
+    #[arg(long, value_name = "BYTES")]
+    pub log_size: Option<u32>,
+    /// Treat inputs as raw BTF even if they do not start with the BTF magic.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Verify(args) => verify::run(args),
+        Command::KernelLoad(args) => kernel_load::run(args),
+        Command::Profiles => {
+            for p in Profile::ALL {
+                println!("{:<12} verified against the live kernel (Linux 6.18.44, BPF_BTF_LOAD)", p.name);
+            }
+            EXIT_OK
+        }
+    }
+}
+
+/// Parses `--profile`.
+pub fn profile_by_name(name: &str) -> Result<Profile, String> {
+    Profile::by_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Profile::ALL.iter().map(|p| p.name).collect();
+        format!("unknown profile '{name}' (known: {})", known.join(", "))
+    })
+}
+
+/// Loads an input, honouring `--raw`.
+pub fn load_input(path: &str, raw: bool) -> Result<btfcheck::input::Input, btfcheck::input::InputError> {
+    if raw {
+        let bytes = btfcheck::input::read_path(path)?;
+        let len = bytes.len();
+        return Ok(btfcheck::input::Input {
+            path: path.to_string(),
+            bytes,
+            container: btfcheck::input::Container::Raw,
+            range: 0..len,
+        });
+    }
+    btfcheck::input::load(path)
+}

@@ -1,0 +1,88 @@
+//! The user log buffer of `BPF_BTF_LOAD` (kernel/bpf/log.c, 6.4+ design):
+//! rotating by default (the tail survives), `BPF_LOG_FIXED` keeps the head,
+//! and a log that did not fit turns the result into ENOSPC.
+
+use crate::verify::errno;
+
+/// `BPF_LOG_FIXED`.
+pub const LOG_FIXED: u32 = 8;
+
+/// How the caller asked for the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogRequest {
+    pub level: u32,
+    /// Buffer size in bytes; 0 with a non-zero level is a size query.
+    pub size: u32,
+}
+
+/// What the caller gets back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogOutcome {
+    /// The buffer's text, without its terminating NUL.
+    pub text: Vec<u8>,
+    /// `btf_log_true_size`: bytes the whole log needs, NUL included.
+    pub true_size: u32,
+    /// The errno after finalisation (ENOSPC replaces the verdict on overflow).
+    pub errno: i32,
+}
+
+/// Applies the buffer rules to a complete log. `verdict_errno` is 0 for an
+/// accepted blob.
+pub fn finalize(full: &[u8], req: LogRequest, verdict_errno: i32) -> LogOutcome {
+    if req.level == 0 {
+        return LogOutcome {
+            text: Vec::new(),
+            true_size: 0,
+            errno: verdict_errno,
+        };
+    }
+    let true_size = u32::try_from(full.len() as u64 + 1).unwrap_or(u32::MAX);
+    if req.size == 0 {
+        return LogOutcome {
+            text: Vec::new(),
+            true_size,
+            errno: verdict_errno,
+        };
+    }
+    if true_size <= req.size {
+        return LogOutcome {
+            text: full.to_vec(),
+            true_size,
+            errno: verdict_errno,
+        };
+    }
+    let keep = req.size as usize - 1;
+    let text = if req.level & LOG_FIXED != 0 {
+        full[..keep].to_vec()
+    } else {
+        full[full.len() - keep..].to_vec()
+    };
+    LogOutcome {
+        text,
+        true_size,
+        errno: errno::ENOSPC,
+    }
+}
+
+/// The attribute checks done before any verification (EINVAL, no log).
+pub fn request_valid(req: LogRequest) -> bool {
+    req.level & !0xf == 0 && req.size <= u32::MAX >> 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotating_keeps_tail_fixed_keeps_head() {
+        let log = b"0123456789";
+        let rot = finalize(log, LogRequest { level: 1, size: 5 }, 0);
+        assert_eq!((rot.text.as_slice(), rot.true_size, rot.errno), (&b"6789"[..], 11, errno::ENOSPC));
+        let fixed = finalize(log, LogRequest { level: 9, size: 5 }, 0);
+        assert_eq!(fixed.text, b"0123");
+        let exact = finalize(log, LogRequest { level: 1, size: 11 }, errno::EINVAL);
+        assert_eq!((exact.text.len(), exact.errno), (10, errno::EINVAL));
+        let query = finalize(log, LogRequest { level: 1, size: 0 }, 0);
+        assert_eq!((query.text.len(), query.true_size, query.errno), (0, 11, 0));
+    }
+}

@@ -1,0 +1,158 @@
+//! BTF kinds: an open newtype plus the one table that says, per kind, its
+//! name and how many trailing bytes its record carries.
+
+use std::fmt;
+
+/// A BTF kind number, as stored in bits 24..28 of `btf_type.info`.
+///
+/// Open: values the table does not know (0, 20..31) stay representable, so
+/// `Invalid kind:%u` can be reported exactly.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Kind(pub u8);
+
+/// How a kind's record continues after the common 12-byte `struct btf_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tail {
+    /// Fixed bytes right after the common header (e.g. 4 for INT's `int_data`).
+    pub fixed: u32,
+    /// Bytes per `vlen` element (e.g. 12 per `struct btf_member`).
+    pub per_vlen: u32,
+}
+
+macro_rules! kinds {
+    ($( $konst:ident = $num:literal, $name:literal, fixed $fixed:literal, per_vlen $per:literal; )*) => {
+        impl Kind {
+            $( pub const $konst: Kind = Kind($num); )*
+            /// Highest kind number the 6.18 verifier knows (`BTF_KIND_MAX`).
+            pub const MAX_KNOWN: u8 = 19;
+
+            /// The kernel's name of this kind (`btf_kind_str[]`), `UNKN` for 0,
+            /// `None` for numbers the table does not know.
+            pub fn name(self) -> Option<&'static str> {
+                match self.0 {
+                    0 => Some("UNKN"),
+                    $( $num => Some($name), )*
+                    _ => None,
+                }
+            }
+
+            /// Trailing-data shape of a known kind.
+            pub fn tail(self) -> Option<Tail> {
+                match self.0 {
+                    $( $num => Some(Tail { fixed: $fixed, per_vlen: $per }), )*
+                    _ => None,
+                }
+            }
+
+            /// Every known kind, in number order.
+            pub const ALL: &'static [Kind] = &[$( Kind::$konst, )*];
+        }
+    };
+}
+
+kinds! {
+    INT = 1, "INT", fixed 4, per_vlen 0;
+    PTR = 2, "PTR", fixed 0, per_vlen 0;
+    ARRAY = 3, "ARRAY", fixed 12, per_vlen 0;
+    STRUCT = 4, "STRUCT", fixed 0, per_vlen 12;
+    UNION = 5, "UNION", fixed 0, per_vlen 12;
+    ENUM = 6, "ENUM", fixed 0, per_vlen 8;
+    FWD = 7, "FWD", fixed 0, per_vlen 0;
+    TYPEDEF = 8, "TYPEDEF", fixed 0, per_vlen 0;
+    VOLATILE = 9, "VOLATILE", fixed 0, per_vlen 0;
+    CONST = 10, "CONST", fixed 0, per_vlen 0;
+    RESTRICT = 11, "RESTRICT", fixed 0, per_vlen 0;
+    FUNC = 12, "FUNC", fixed 0, per_vlen 0;
+    FUNC_PROTO = 13, "FUNC_PROTO", fixed 0, per_vlen 8;
+    VAR = 14, "VAR", fixed 4, per_vlen 0;
+    DATASEC = 15, "DATASEC", fixed 0, per_vlen 12;
+    FLOAT = 16, "FLOAT", fixed 0, per_vlen 0;
+    DECL_TAG = 17, "DECL_TAG", fixed 4, per_vlen 0;
+    TYPE_TAG = 18, "TYPE_TAG", fixed 0, per_vlen 0;
+    ENUM64 = 19, "ENUM64", fixed 0, per_vlen 12;
+}
+
+impl Kind {
+    /// Name for display; unknown numbers print as `UNKNOWN(n)`-free `UNKN`,
+    /// which is what the kernel's table would give for kind 0.
+    pub fn display_name(self) -> &'static str {
+        self.name().unwrap_or("UNKN")
+    }
+
+    /// STRUCT or UNION (`btf_type_is_struct`).
+    pub fn is_composite(self) -> bool {
+        self == Kind::STRUCT || self == Kind::UNION
+    }
+
+    /// TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG (`btf_type_is_modifier`).
+    pub fn is_modifier(self) -> bool {
+        matches!(
+            self,
+            Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG
+        )
+    }
+
+    /// ENUM or ENUM64.
+    pub fn is_any_enum(self) -> bool {
+        self == Kind::ENUM || self == Kind::ENUM64
+    }
+
+    /// Kinds whose `size` field is authoritative (`btf_type_has_size`).
+    pub fn has_size(self) -> bool {
+        matches!(
+            self,
+            Kind::INT
+                | Kind::STRUCT
+                | Kind::UNION
+                | Kind::ENUM
+                | Kind::DATASEC
+                | Kind::FLOAT
+                | Kind::ENUM64
+        )
+    }
+
+    /// Kinds that may never be the target of another type
+    /// (`btf_type_is_resolve_source_only`).
+    pub fn is_source_only(self) -> bool {
+        matches!(self, Kind::VAR | Kind::DECL_TAG | Kind::DATASEC)
+    }
+
+    /// Kinds the resolve pass visits (`btf_type_needs_resolve`).
+    pub fn needs_resolve(self) -> bool {
+        self.is_modifier()
+            || matches!(
+                self,
+                Kind::PTR
+                    | Kind::STRUCT
+                    | Kind::UNION
+                    | Kind::ARRAY
+                    | Kind::VAR
+                    | Kind::FUNC
+                    | Kind::DECL_TAG
+                    | Kind::DATASEC
+            )
+    }
+
+    /// Kinds a DECL_TAG may point at (`btf_type_is_decl_tag_target`).
+    pub fn is_decl_tag_target(self) -> bool {
+        matches!(
+            self,
+            Kind::FUNC | Kind::STRUCT | Kind::UNION | Kind::VAR | Kind::TYPEDEF
+        )
+    }
+}
+
+impl fmt::Debug for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => write!(f, "{n}"),
+            None => write!(f, "Kind({})", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}

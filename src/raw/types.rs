@@ -1,0 +1,304 @@
+//! Type records: the common `struct btf_type` and the kind-specific tails.
+//!
+//! ```text
+//! struct btf_type { u32 name_off; u32 info; union { u32 size; u32 type; }; };
+//! info: bits 0-15 vlen, bits 24-28 kind, bit 31 kind_flag, others reserved
+//! ```
+//!
+//! Views are zero-copy: a [`TypeRecord`] borrows its tail from the blob and
+//! decodes elements on demand. Nothing here judges validity.
+
+use super::kind::Kind;
+use nom::number::complete::le_u32;
+use nom::{IResult, Parser};
+
+/// Size of `struct btf_type`.
+pub const COMMON_LEN: u32 = 12;
+/// The `info` bits the kernel defines (`BTF_INFO_MASK`).
+pub const INFO_MASK: u32 = 0x9f00_ffff;
+
+#[inline]
+pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+/// The common 12-byte header of every record, `info` kept unmasked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommonType {
+    pub name_off: u32,
+    pub info: u32,
+    /// `size` for sized kinds, `type` for referring kinds.
+    pub size_type: u32,
+}
+
+fn common(i: &[u8]) -> IResult<&[u8], CommonType> {
+    (le_u32, le_u32, le_u32)
+        .map(|(name_off, info, size_type)| CommonType {
+            name_off,
+            info,
+            size_type,
+        })
+        .parse(i)
+}
+
+impl CommonType {
+    /// Decodes the first 12 bytes of `b`; `None` if fewer remain.
+    #[inline]
+    pub fn parse(b: &[u8]) -> Option<CommonType> {
+        common(b).ok().map(|(_, c)| c)
+    }
+
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        Kind(((self.info >> 24) & 0x1f) as u8)
+    }
+    #[inline]
+    pub fn vlen(&self) -> u16 {
+        (self.info & 0xffff) as u16
+    }
+    #[inline]
+    pub fn kflag(&self) -> bool {
+        self.info >> 31 != 0
+    }
+    /// Bits outside [`INFO_MASK`].
+    #[inline]
+    pub fn reserved_bits(&self) -> u32 {
+        self.info & !INFO_MASK
+    }
+    #[inline]
+    pub fn size(&self) -> u32 {
+        self.size_type
+    }
+    #[inline]
+    pub fn type_id(&self) -> u32 {
+        self.size_type
+    }
+
+    /// Tail length this record claims (fixed + vlen elements), for a known kind.
+    pub fn tail_len(&self) -> Option<u32> {
+        let t = self.kind().tail()?;
+        Some(t.fixed + t.per_vlen * self.vlen() as u32)
+    }
+}
+
+/// `struct btf_array { u32 type; u32 index_type; u32 nelems; }`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Array {
+    pub elem_type: u32,
+    pub index_type: u32,
+    pub nelems: u32,
+}
+
+/// `struct btf_member { u32 name_off; u32 type; u32 offset; }`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub name_off: u32,
+    pub type_id: u32,
+    /// Raw: a bit offset, or with kind_flag `bitfield_size << 24 | bit_offset`.
+    pub offset: u32,
+}
+
+/// `struct btf_param { u32 name_off; u32 type; }`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub name_off: u32,
+    pub type_id: u32,
+}
+
+/// `struct btf_enum { u32 name_off; s32 val; }` and
+/// `struct btf_enum64 { u32 name_off; u32 val_lo32; u32 val_hi32; }`, unified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Enumerator {
+    pub name_off: u32,
+    /// The value's bits: 32-bit enums zero-extended.
+    pub value: u64,
+}
+
+/// `struct btf_var_secinfo { u32 type; u32 offset; u32 size; }`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecInfo {
+    pub type_id: u32,
+    pub offset: u32,
+    pub size: u32,
+}
+
+/// One record: its common header and the tail bytes that follow it.
+#[derive(Clone, Copy, Debug)]
+pub struct TypeRecord<'a> {
+    /// Offset of the record inside the type section.
+    pub pos: u32,
+    pub common: CommonType,
+    /// Exactly the tail the kind and vlen call for.
+    pub tail: &'a [u8],
+}
+
+impl<'a> TypeRecord<'a> {
+    /// Reads the record at `pos` of a type section whose records were already
+    /// walked (the tail is known to be present). `None` otherwise.
+    pub fn at(types: &'a [u8], pos: u32) -> Option<TypeRecord<'a>> {
+        let start = pos as usize;
+        let common = CommonType::parse(types.get(start..)?)?;
+        let tail_len = common.tail_len()? as usize;
+        let tail_start = start + COMMON_LEN as usize;
+        let tail = types.get(tail_start..tail_start.checked_add(tail_len)?)?;
+        Some(TypeRecord { pos, common, tail })
+    }
+
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        self.common.kind()
+    }
+    #[inline]
+    pub fn vlen(&self) -> u16 {
+        self.common.vlen()
+    }
+    #[inline]
+    pub fn kflag(&self) -> bool {
+        self.common.kflag()
+    }
+    #[inline]
+    pub fn name_off(&self) -> u32 {
+        self.common.name_off
+    }
+    /// Total record length.
+    pub fn len(&self) -> u32 {
+        COMMON_LEN + self.tail.len() as u32
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// INT's `int_data` word.
+    pub fn int_data(&self) -> u32 {
+        u32_at(self.tail, 0)
+    }
+    /// ARRAY's `struct btf_array`.
+    pub fn array(&self) -> Array {
+        Array {
+            elem_type: u32_at(self.tail, 0),
+            index_type: u32_at(self.tail, 4),
+            nelems: u32_at(self.tail, 8),
+        }
+    }
+    /// VAR's `linkage` word.
+    pub fn var_linkage(&self) -> u32 {
+        u32_at(self.tail, 0)
+    }
+    /// DECL_TAG's `component_idx`.
+    pub fn component_idx(&self) -> i32 {
+        u32_at(self.tail, 0) as i32
+    }
+    /// Member `i` of a STRUCT/UNION.
+    #[inline]
+    pub fn member(&self, i: usize) -> Member {
+        let o = i * 12;
+        Member {
+            name_off: u32_at(self.tail, o),
+            type_id: u32_at(self.tail, o + 4),
+            offset: u32_at(self.tail, o + 8),
+        }
+    }
+    pub fn members(&self) -> impl Iterator<Item = Member> + 'a {
+        let rec = *self;
+        (0..self.vlen() as usize).map(move |i| rec.member(i))
+    }
+    /// Parameter `i` of a FUNC_PROTO.
+    #[inline]
+    pub fn param(&self, i: usize) -> Param {
+        let o = i * 8;
+        Param {
+            name_off: u32_at(self.tail, o),
+            type_id: u32_at(self.tail, o + 4),
+        }
+    }
+    pub fn params(&self) -> impl Iterator<Item = Param> + 'a {
+        let rec = *self;
+        (0..self.vlen() as usize).map(move |i| rec.param(i))
+    }
+    /// Enumerator `i` of an ENUM or ENUM64.
+    #[inline]
+    pub fn enumerator(&self, i: usize) -> Enumerator {
+        if self.kind() == Kind::ENUM64 {
+            let o = i * 12;
+            let lo = u32_at(self.tail, o + 4) as u64;
+            let hi = u32_at(self.tail, o + 8) as u64;
+            Enumerator {
+                name_off: u32_at(self.tail, o),
+                value: lo | hi << 32,
+            }
+        } else {
+            let o = i * 8;
+            Enumerator {
+                name_off: u32_at(self.tail, o),
+                value: u32_at(self.tail, o + 4) as u64,
+            }
+        }
+    }
+    pub fn enumerators(&self) -> impl Iterator<Item = Enumerator> + 'a {
+        let rec = *self;
+        (0..self.vlen() as usize).map(move |i| rec.enumerator(i))
+    }
+    /// Entry `i` of a DATASEC.
+    #[inline]
+    pub fn secinfo(&self, i: usize) -> SecInfo {
+        let o = i * 12;
+        SecInfo {
+            type_id: u32_at(self.tail, o),
+            offset: u32_at(self.tail, o + 4),
+            size: u32_at(self.tail, o + 8),
+        }
+    }
+    pub fn secinfos(&self) -> impl Iterator<Item = SecInfo> + 'a {
+        let rec = *self;
+        (0..self.vlen() as usize).map(move |i| rec.secinfo(i))
+    }
+
+    /// Byte offset, inside the record, of vlen element `i`.
+    pub fn element_pos(&self, i: usize) -> u32 {
+        let t = self.kind().tail().unwrap_or(super::kind::Tail { fixed: 0, per_vlen: 0 });
+        COMMON_LEN + t.fixed + t.per_vlen * i as u32
+    }
+}
+
+/// Pulls records one at a time from a type section, the way the kernel's
+/// meta pass walks it: the common header first, then a tail whose length is
+/// only known once the kind has been checked.
+#[derive(Clone, Debug)]
+pub struct RecordCursor<'a> {
+    types: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> RecordCursor<'a> {
+    pub fn new(types: &'a [u8]) -> Self {
+        RecordCursor { types, pos: 0 }
+    }
+    /// Offset of the next record inside the type section.
+    pub fn pos(&self) -> u32 {
+        self.pos as u32
+    }
+    /// Bytes left in the type section.
+    pub fn left(&self) -> u32 {
+        (self.types.len() - self.pos) as u32
+    }
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.types.len()
+    }
+    /// The common header of the next record, if 12 bytes remain.
+    pub fn peek_common(&self) -> Option<CommonType> {
+        CommonType::parse(&self.types[self.pos..])
+    }
+    /// Takes the record at the cursor with a tail of `tail_len` bytes
+    /// (the caller has checked they are there) and moves past it.
+    pub fn take(&mut self, common: CommonType, tail_len: u32) -> TypeRecord<'a> {
+        let start = self.pos + COMMON_LEN as usize;
+        let end = start + tail_len as usize;
+        let rec = TypeRecord {
+            pos: self.pos as u32,
+            common,
+            tail: &self.types[start..end],
+        };
+        self.pos = end;
+        rec
+    }
+}

@@ -1,0 +1,121 @@
+//! The verifier's view of a blob once its header and sections are known: the
+//! type table the meta pass builds, and id lookups the later passes share.
+
+use crate::raw::types::{u32_at, COMMON_LEN};
+use crate::raw::{CommonType, Header, Kind, Strings, TypeRecord};
+
+/// Record position used for VOID (id 0), which has no bytes.
+pub const VOID_POS: u32 = u32::MAX;
+
+/// A blob whose header, string section and (so far) type records were read.
+#[derive(Clone, Debug)]
+pub struct Btf<'a> {
+    pub blob: &'a [u8],
+    pub header: Header,
+    /// The type section bytes.
+    pub types: &'a [u8],
+    /// Absolute offset of the type section in the blob.
+    pub types_start: u64,
+    pub strings: Strings<'a>,
+    /// Absolute offset of the string section in the blob.
+    pub strings_start: u64,
+    /// Record position (inside `types`) of every kept type; index 0 is VOID.
+    pub(crate) positions: Vec<u32>,
+    /// Records the meta pass walked, including ones dropped by the type cap.
+    pub records_walked: u32,
+}
+
+impl<'a> Btf<'a> {
+    /// Number of entries in the type table, VOID included (`btf->nr_types`).
+    #[inline]
+    pub fn nr_types(&self) -> u32 {
+        self.positions.len() as u32
+    }
+
+    /// Ids of the kept types, 1..nr_types.
+    pub fn ids(&self) -> std::ops::Range<u32> {
+        1..self.nr_types()
+    }
+
+    /// `btf_type_by_id`: VOID for 0, `None` past the table.
+    #[inline]
+    pub fn by_id(&self, id: u32) -> Option<TypeRecord<'a>> {
+        let pos = *self.positions.get(id as usize)?;
+        if pos == VOID_POS {
+            return Some(void_record());
+        }
+        Some(self.record_at(pos))
+    }
+
+    /// The record at a position the meta pass accepted.
+    #[inline]
+    pub fn record_at(&self, pos: u32) -> TypeRecord<'a> {
+        let p = pos as usize;
+        let common = CommonType {
+            name_off: u32_at(self.types, p),
+            info: u32_at(self.types, p + 4),
+            size_type: u32_at(self.types, p + 8),
+        };
+        let tail_len = common.tail_len().unwrap_or(0) as usize;
+        let start = p + COMMON_LEN as usize;
+        TypeRecord {
+            pos,
+            common,
+            tail: &self.types[start..start + tail_len],
+        }
+    }
+
+    /// Absolute blob offset of a record position.
+    pub fn abs(&self, pos: u32) -> u64 {
+        self.types_start + pos as u64
+    }
+
+    /// Name bytes of a type, `None` if anonymous or the offset is invalid.
+    pub fn name(&self, rec: &TypeRecord<'_>) -> Option<&'a [u8]> {
+        match rec.name_off() {
+            0 => None,
+            off => self.strings.get(off),
+        }
+    }
+}
+
+/// VOID as the kernel's `btf_void`: kind 0, everything zero.
+pub fn void_record() -> TypeRecord<'static> {
+    TypeRecord {
+        pos: VOID_POS,
+        common: CommonType {
+            name_off: 0,
+            info: 0,
+            size_type: 0,
+        },
+        tail: &[],
+    }
+}
+
+/// Kind-level predicates over records, named after the kernel helpers.
+pub trait RecordExt {
+    fn is_void(&self) -> bool;
+    /// VOID, FWD, FUNC, FUNC_PROTO (`btf_type_nosize`).
+    fn is_nosize(&self) -> bool;
+    /// INT that can be used as a whole value: bits multiple of 8, no bit
+    /// offset, power-of-two byte width up to 16 (`btf_type_int_is_regular`).
+    fn is_regular_int(&self) -> bool;
+}
+
+impl RecordExt for TypeRecord<'_> {
+    #[inline]
+    fn is_void(&self) -> bool {
+        self.pos == VOID_POS
+    }
+    #[inline]
+    fn is_nosize(&self) -> bool {
+        self.is_void() || matches!(self.kind(), Kind::FWD | Kind::FUNC | Kind::FUNC_PROTO)
+    }
+    fn is_regular_int(&self) -> bool {
+        let d = self.int_data();
+        let bits = d & 0xff;
+        let offset = (d >> 16) & 0xff;
+        let bytes = bits / 8;
+        bits % 8 == 0 && offset == 0 && bytes != 0 && bytes <= 16 && bytes.is_power_of_two()
+    }
+}

@@ -1,0 +1,135 @@
+//! Header and section layout.
+//!
+//! Mirrors `btf_parse_hdr()` and `btf_check_sec_info()` in kernel/bpf/btf.c
+//! (v6.18): the header may be shorter than 24 bytes (missing fields read as
+//! zero) or longer (the extra bytes must be zero), and the sections must tile
+//! the rest of the blob exactly.
+
+use super::error::{errno, Check, Failure, Site, Stage};
+use crate::raw::header::{read_hdr_len, Header, HDR_LEN_END, HEADER_LEN, MAGIC};
+
+fn plain(check: Check, errno: i32, offset: u64) -> Failure {
+    Failure {
+        stage: Stage::Header,
+        check,
+        site: Site::Plain { id: None },
+        errno,
+        offset: Some(offset),
+    }
+}
+
+/// Checks that come before the header dump. On success returns the header
+/// as the kernel copies it.
+pub fn read_header(blob: &[u8]) -> Result<Header, Failure> {
+    if blob.len() < HDR_LEN_END {
+        return Err(plain(Check::HdrLenNotFound, errno::EINVAL, 0));
+    }
+    let hdr_len = read_hdr_len(blob).unwrap_or(0);
+    if (blob.len() as u64) < hdr_len as u64 {
+        return Err(plain(Check::HeaderNotFound, errno::EINVAL, 4));
+    }
+    if hdr_len > HEADER_LEN {
+        let tail = &blob[HEADER_LEN as usize..hdr_len as usize];
+        if let Some(i) = tail.iter().position(|&b| b != 0) {
+            return Err(plain(Check::HeaderTailNotZero, errno::E2BIG, HEADER_LEN as u64 + i as u64));
+        }
+    }
+    Ok(Header::copied_from(blob, hdr_len))
+}
+
+/// Checks that come after the header dump.
+pub fn check_header(h: &Header, blob_len: u32) -> Result<(), Failure> {
+    if h.magic != MAGIC {
+        return Err(plain(Check::BadMagic, errno::EINVAL, 0));
+    }
+    if h.version != 1 {
+        return Err(plain(Check::BadVersion, errno::ENOTSUPP, 2));
+    }
+    if h.flags != 0 {
+        return Err(plain(Check::BadFlags, errno::ENOTSUPP, 3));
+    }
+    if blob_len == h.hdr_len {
+        return Err(plain(Check::NoData, errno::EINVAL, h.hdr_len as u64));
+    }
+    check_sections(h, blob_len)
+}
+
+#[derive(Clone, Copy)]
+struct Section {
+    off: u32,
+    len: u32,
+    /// Header byte offset of the `off` field, for diagnostics.
+    field: u64,
+}
+
+/// The kernel's comparator: u32 differences read as signed 32-bit, so
+/// offsets 2^31 apart sort "backwards".
+fn kernel_cmp(x: &Section, y: &Section) -> i32 {
+    match x.off.wrapping_sub(y.off) as i32 {
+        0 => x.len.wrapping_sub(y.len) as i32,
+        d => d,
+    }
+}
+
+fn check_sections(h: &Header, blob_len: u32) -> Result<(), Failure> {
+    let mut secs = [
+        Section {
+            off: h.type_off,
+            len: h.type_len,
+            field: 8,
+        },
+        Section {
+            off: h.str_off,
+            len: h.str_len,
+            field: 16,
+        },
+    ];
+    if kernel_cmp(&secs[0], &secs[1]) > 0 {
+        secs.swap(0, 1);
+    }
+    let expected = blob_len.wrapping_sub(h.hdr_len);
+    let mut total: u32 = 0;
+    for s in &secs {
+        if expected < s.off {
+            return Err(plain(Check::SectionOffsetBeyondData, errno::EINVAL, s.field));
+        }
+        if total < s.off {
+            return Err(plain(Check::SectionGap, errno::EINVAL, s.field));
+        }
+        if total > s.off {
+            return Err(plain(Check::SectionOverlap, errno::EINVAL, s.field));
+        }
+        if expected - total < s.len {
+            return Err(plain(Check::SectionTooLong, errno::EINVAL, s.field + 4));
+        }
+        total += s.len;
+    }
+    if expected != total {
+        return Err(plain(Check::TrailingData, errno::EINVAL, h.hdr_len as u64 + total as u64));
+    }
+    Ok(())
+}
+
+/// `btf_parse_str_sec()` for base BTF.
+pub fn check_strings(h: &Header, blob: &[u8]) -> Result<(), Failure> {
+    let fail = |check, at: u64| Failure {
+        stage: Stage::Strings,
+        check,
+        site: Site::Plain { id: None },
+        errno: errno::EINVAL,
+        offset: Some(at),
+    };
+    let start = h.hdr_len as u64 + h.str_off as u64;
+    let end = start + h.str_len as u64;
+    if end != blob.len() as u64 {
+        return Err(fail(Check::StringsNotAtEnd, 16));
+    }
+    let s = &blob[start as usize..end as usize];
+    if s.is_empty() || s.len() - 1 > crate::raw::strings::MAX_NAME_OFFSET as usize || s[s.len() - 1] != 0 {
+        return Err(fail(Check::StringsInvalid, start + (s.len().max(1) - 1) as u64));
+    }
+    if s[0] != 0 {
+        return Err(fail(Check::StringsInvalid, start));
+    }
+    Ok(())
+}

@@ -1,0 +1,446 @@
+//! The structural pass: every record, in order, checked on its own.
+//!
+//! Mirrors `btf_check_all_metas()` / `btf_check_meta()` and the per-kind
+//! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
+//! one at a time so the `meta_left` arithmetic and check order match.
+
+use super::btf::{Btf, VOID_POS};
+use super::error::{errno, Check, Failure, Site, Stage};
+use super::names::{is_identifier, is_section_name};
+use crate::profile::{Features, Profile};
+use crate::raw::types::COMMON_LEN;
+use crate::raw::{CommonType, Kind, RecordCursor, TypeRecord};
+
+/// `BTF_MAX_TYPE`: the largest type id a reference may hold.
+pub const MAX_TYPE_ID: u32 = 0xfffff;
+
+/// `BTF_TYPE_ID_VALID`.
+#[inline]
+fn id_in_range(id: u32) -> bool {
+    id <= MAX_TYPE_ID
+}
+
+/// `BITS_ROUNDUP_BYTES`, without overflow.
+#[inline]
+pub fn roundup_bytes(bits: u32) -> u32 {
+    (bits >> 3) + u32::from(bits & 7 != 0)
+}
+
+struct Meta<'b, 'a> {
+    btf: &'b Btf<'a>,
+    profile: &'b Profile,
+    id: u32,
+}
+
+type MetaResult = Result<(), Failure>;
+
+impl Meta<'_, '_> {
+    fn fail(&self, check: Check, site: Site, pos: u32) -> Failure {
+        let errno = match check {
+            Check::IntEncodingUnsupported => errno::ENOTSUPP,
+            _ => errno::EINVAL,
+        };
+        Failure {
+            stage: Stage::Meta,
+            check,
+            site,
+            errno,
+            offset: Some(self.btf.abs(pos)),
+        }
+    }
+
+    /// A type-line error at the record start.
+    fn type_err(&self, rec: &TypeRecord<'_>, check: Check) -> Failure {
+        self.fail(check, Site::Type { id: self.id }, rec.pos)
+    }
+
+    fn name_is_identifier(&self, off: u32) -> bool {
+        self.btf.strings.get(off).is_some_and(is_identifier)
+    }
+
+    fn name_is_nonempty(&self, off: u32) -> bool {
+        self.btf.strings.get(off).is_some_and(|s| !s.is_empty())
+    }
+
+    /// Dispatches on the kind; `rec` carries the full tail (checked present).
+    fn check_kind(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        match rec.kind() {
+            Kind::INT => self.int(rec),
+            Kind::PTR
+            | Kind::TYPEDEF
+            | Kind::VOLATILE
+            | Kind::CONST
+            | Kind::RESTRICT
+            | Kind::TYPE_TAG => self.reference(rec),
+            Kind::ARRAY => self.array(rec),
+            Kind::STRUCT | Kind::UNION => self.composite(rec),
+            Kind::ENUM | Kind::ENUM64 => self.enumeration(rec),
+            Kind::FWD => self.fwd(rec),
+            Kind::FUNC => self.func(rec),
+            Kind::FUNC_PROTO => self.func_proto(rec),
+            Kind::VAR => self.var(rec),
+            Kind::DATASEC => self.datasec(rec),
+            Kind::FLOAT => self.float(rec),
+            Kind::DECL_TAG => self.decl_tag(rec),
+            // Unknown kinds were rejected before dispatch.
+            _ => Err(self.fail(
+                Check::UnknownKind { kind: rec.kind().0 },
+                Site::Plain { id: Some(self.id) },
+                rec.pos,
+            )),
+        }
+    }
+
+    fn no_vlen_no_kflag(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        if rec.vlen() != 0 {
+            return Err(self.type_err(rec, Check::VlenNotZero));
+        }
+        if rec.kflag() {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        Ok(())
+    }
+
+    fn int(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        self.no_vlen_no_kflag(rec)?;
+        let data = rec.int_data();
+        if data & 0xf000_0000 != 0 {
+            return Err(self.fail(
+                Check::IntDataReservedBits { data },
+                Site::Basic { id: self.id },
+                rec.pos,
+            ));
+        }
+        let bits = (data & 0xff) + ((data >> 16) & 0xff);
+        if bits > 128 {
+            return Err(self.type_err(rec, Check::IntBitsOver128));
+        }
+        if roundup_bytes(bits) > rec.common.size() {
+            return Err(self.type_err(rec, Check::IntBitsOverSize));
+        }
+        let encoding = (data >> 24) & 0xf;
+        if !matches!(encoding, 0 | 1 | 2 | 4) {
+            return Err(self.type_err(rec, Check::IntEncodingUnsupported));
+        }
+        Ok(())
+    }
+
+    /// PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG
+    /// (`btf_ref_type_check_meta`).
+    fn reference(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        let kind = rec.kind();
+        if rec.vlen() != 0 {
+            return Err(self.type_err(rec, Check::VlenNotZero));
+        }
+        let kflag_ok = kind == Kind::TYPE_TAG && self.profile.has(Features::TAG_KFLAG);
+        if rec.kflag() && !kflag_ok {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        if !id_in_range(rec.common.type_id()) {
+            return Err(self.type_err(rec, Check::TypeIdInvalid));
+        }
+        let name_ok = match kind {
+            Kind::TYPEDEF => rec.name_off() != 0 && self.name_is_identifier(rec.name_off()),
+            Kind::TYPE_TAG => self.name_is_nonempty(rec.name_off()),
+            _ => rec.name_off() == 0,
+        };
+        if !name_ok {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        Ok(())
+    }
+
+    fn array(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        if rec.name_off() != 0 {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        self.no_vlen_no_kflag(rec)?;
+        if rec.common.size() != 0 {
+            return Err(self.type_err(rec, Check::ArraySizeNotZero));
+        }
+        let a = rec.array();
+        if a.elem_type == 0 || !id_in_range(a.elem_type) {
+            return Err(self.type_err(rec, Check::ArrayElemInvalid));
+        }
+        if a.index_type == 0 || !id_in_range(a.index_type) {
+            return Err(self.type_err(rec, Check::ArrayIndexInvalid));
+        }
+        Ok(())
+    }
+
+    fn composite(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        let is_union = rec.kind() == Kind::UNION;
+        if rec.name_off() != 0 && !self.name_is_identifier(rec.name_off()) {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        let size = rec.common.size();
+        let mut last_offset = 0u32;
+        for i in 0..rec.vlen() as usize {
+            let m = rec.member(i);
+            let index = i as u16;
+            let member_err = |check| {
+                self.fail(
+                    check,
+                    Site::Member {
+                        id: self.id,
+                        index,
+                        shown_type: m.type_id,
+                    },
+                    rec.pos + rec.element_pos(i),
+                )
+            };
+            if !self.btf.strings.offset_valid(m.name_off) {
+                return Err(member_err(Check::MemberNameOffsetInvalid { off: m.name_off }));
+            }
+            if m.name_off != 0 && !self.name_is_identifier(m.name_off) {
+                return Err(member_err(Check::MemberNameInvalid));
+            }
+            if m.type_id == 0 || !id_in_range(m.type_id) {
+                return Err(member_err(Check::MemberTypeIdInvalid));
+            }
+            let offset = member_bit_offset(rec.kflag(), m.offset);
+            if is_union && offset != 0 {
+                return Err(member_err(Check::MemberBitsOffsetInvalid));
+            }
+            // ">" rather than ">=": a trailing flexible array shares its offset.
+            if last_offset > offset {
+                return Err(member_err(Check::MemberBitsOffsetInvalid));
+            }
+            if roundup_bytes(offset) > size {
+                return Err(member_err(Check::MemberBitsOffsetBeyondSize));
+            }
+            last_offset = offset;
+        }
+        Ok(())
+    }
+
+    fn enumeration(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        let size = rec.common.size();
+        if size > 8 || !size.is_power_of_two() {
+            return Err(self.type_err(rec, Check::EnumSizeUnexpected));
+        }
+        if rec.name_off() != 0 && !self.name_is_identifier(rec.name_off()) {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        for i in 0..rec.vlen() as usize {
+            let e = rec.enumerator(i);
+            let site = Site::Enumerator {
+                id: self.id,
+                index: i as u16,
+            };
+            let pos = rec.pos + rec.element_pos(i);
+            if !self.btf.strings.offset_valid(e.name_off) {
+                return Err(self.fail(Check::EnumeratorNameOffsetInvalid { off: e.name_off }, site, pos));
+            }
+            if e.name_off == 0 || !self.name_is_identifier(e.name_off) {
+                return Err(self.fail(Check::EnumeratorNameInvalid, site, pos));
+            }
+        }
+        Ok(())
+    }
+
+    fn fwd(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        if rec.vlen() != 0 {
+            return Err(self.type_err(rec, Check::VlenNotZero));
+        }
+        if rec.common.type_id() != 0 {
+            return Err(self.type_err(rec, Check::FwdTypeNotZero));
+        }
+        if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        Ok(())
+    }
+
+    fn func(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        // vlen holds the linkage: static (0) and global (1) only.
+        if rec.vlen() > 1 {
+            return Err(self.type_err(rec, Check::FuncLinkageInvalid));
+        }
+        if rec.kflag() {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        Ok(())
+    }
+
+    fn func_proto(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        if rec.name_off() != 0 {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        if rec.kflag() {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        Ok(())
+    }
+
+    fn var(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        self.no_vlen_no_kflag(rec)?;
+        if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        let t = rec.common.type_id();
+        if t == 0 || !id_in_range(t) {
+            return Err(self.type_err(rec, Check::TypeIdInvalid));
+        }
+        // Static (0) and global allocated (1); extern (2) is not accepted.
+        if rec.var_linkage() > 1 {
+            return Err(self.type_err(rec, Check::VarLinkageUnsupported));
+        }
+        Ok(())
+    }
+
+    fn datasec(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        let size = rec.common.size();
+        if size == 0 {
+            return Err(self.type_err(rec, Check::DatasecSizeZero));
+        }
+        if rec.kflag() {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        let name_ok = rec.name_off() != 0 && self.btf.strings.get(rec.name_off()).is_some_and(is_section_name);
+        if !name_ok {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        let mut last_end: u64 = 0;
+        let mut sum: u64 = 0;
+        for i in 0..rec.vlen() as usize {
+            let v = rec.secinfo(i);
+            let entry_err = |check| {
+                self.fail(
+                    check,
+                    Site::SecInfo {
+                        id: self.id,
+                        index: i as u16,
+                    },
+                    rec.pos + rec.element_pos(i),
+                )
+            };
+            if v.type_id == 0 || !id_in_range(v.type_id) {
+                return Err(entry_err(Check::SecInfoTypeIdInvalid));
+            }
+            if (v.offset as u64) < last_end || v.offset >= size {
+                return Err(entry_err(Check::SecInfoOffsetInvalid));
+            }
+            if v.size == 0 || v.size > size {
+                return Err(entry_err(Check::SecInfoSizeInvalid));
+            }
+            last_end = v.offset as u64 + v.size as u64;
+            if last_end > size as u64 {
+                return Err(entry_err(Check::SecInfoEndBeyondSize));
+            }
+            sum += v.size as u64;
+        }
+        if (size as u64) < sum {
+            return Err(self.type_err(rec, Check::DatasecSumExceedsSize));
+        }
+        Ok(())
+    }
+
+    fn float(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        self.no_vlen_no_kflag(rec)?;
+        if !matches!(rec.common.size(), 2 | 4 | 8 | 12 | 16) {
+            return Err(self.type_err(rec, Check::FloatSizeInvalid));
+        }
+        Ok(())
+    }
+
+    fn decl_tag(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        if !self.name_is_nonempty(rec.name_off()) {
+            return Err(self.type_err(rec, Check::TagValueEmpty));
+        }
+        if rec.vlen() != 0 {
+            return Err(self.type_err(rec, Check::VlenNotZero));
+        }
+        if rec.kflag() && !self.profile.has(Features::TAG_KFLAG) {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        if rec.component_idx() < -1 {
+            return Err(self.type_err(rec, Check::ComponentIdxInvalid));
+        }
+        Ok(())
+    }
+}
+
+/// The bit offset of a member: the whole word, or its low 24 bits when the
+/// owner has kind_flag set (`__btf_member_bit_offset`).
+#[inline]
+pub fn member_bit_offset(kflag: bool, raw: u32) -> u32 {
+    if kflag {
+        raw & 0x00ff_ffff
+    } else {
+        raw
+    }
+}
+
+/// The bitfield size of a kind_flag member (`__btf_member_bitfield_size`).
+#[inline]
+pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
+    if kflag {
+        raw >> 24
+    } else {
+        0
+    }
+}
+
+/// Walks the type section: generic record checks, then the kind's own, then
+/// adds the type to the table (silently dropping it past the table cap, as
+/// the kernel does).
+pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failure> {
+    let mut cursor = RecordCursor::new(btf.types);
+    let cap = profile.limits.max_type_table as usize;
+    let mut id: u32 = 1;
+    btf.positions.clear();
+    btf.positions.push(VOID_POS);
+    // Each record takes at least 12 bytes; reserve for the common case.
+    btf.positions.reserve((btf.types.len() / 16).min(cap));
+    while !cursor.at_end() {
+        let pos = cursor.pos();
+        let left = cursor.left();
+        let meta = Meta { btf, profile, id };
+        let plain = Site::Plain { id: Some(id) };
+        let Some(common) = cursor.peek_common() else {
+            return Err(meta.fail(Check::RecordTruncated { left }, plain, pos));
+        };
+        check_common(&meta, &common, pos)?;
+        // Every known kind's tail: the length check comes first.
+        let tail_len = common.tail_len().unwrap_or(0);
+        let meta_left = left - COMMON_LEN;
+        if meta_left < tail_len {
+            return Err(meta.fail(
+                Check::TailTruncated {
+                    left: meta_left,
+                    needed: tail_len,
+                },
+                Site::Basic { id },
+                pos,
+            ));
+        }
+        let rec = cursor.take(common, tail_len);
+        meta.check_kind(&rec)?;
+        if btf.positions.len() < cap {
+            btf.positions.push(rec.pos);
+        }
+        id = id.wrapping_add(1);
+    }
+    btf.records_walked = id - 1;
+    Ok(())
+}
+
+/// The generic checks of `btf_check_meta()`, before the kind's own.
+fn check_common(meta: &Meta<'_, '_>, common: &CommonType, pos: u32) -> MetaResult {
+    let plain = Site::Plain { id: Some(meta.id) };
+    if common.reserved_bits() != 0 {
+        return Err(meta.fail(Check::InfoReservedBits { info: common.info }, plain, pos));
+    }
+    let kind = common.kind();
+    if kind.0 == 0 || kind.0 > meta.profile.limits.max_kind {
+        return Err(meta.fail(Check::UnknownKind { kind: kind.0 }, plain, pos));
+    }
+    if !meta.btf.strings.offset_valid(common.name_off) {
+        return Err(meta.fail(Check::NameOffsetInvalid { off: common.name_off }, plain, pos));
+    }
+    Ok(())
+}

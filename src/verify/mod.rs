@@ -1,0 +1,161 @@
+//! The staged verifier: Linux 6.18 `btf_parse()` for BTF loaded with
+//! `BPF_BTF_LOAD`, one module per kernel pass, run in kernel order.
+//!
+//! ```text
+//! size ─► hdr (header, sections) ─► strings ─► meta ─► resolve ─► type_tags ─► struct_metas
+//! ```
+//!
+//! Each pass stops at the first error, as the kernel does, and reports a
+//! [`Failure`]: the rule, where its message goes in the log, the errno and the
+//! byte offset. The passes never format text; see [`crate::diag`].
+
+pub mod btf;
+pub mod error;
+pub mod hdr;
+pub mod meta;
+pub mod names;
+pub mod resolve;
+pub mod struct_metas;
+pub mod type_tags;
+
+pub use btf::Btf;
+pub use error::{errno, Check, Failure, Site, Stage};
+pub use resolve::Resolved;
+
+use crate::profile::{Features, Profile};
+use crate::raw::{Header, Strings};
+use std::time::Duration;
+
+/// What verification may consult beyond the blob.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'k> {
+    pub profile: Profile,
+    /// The kernel's own BTF, for rules whose answer depends on it (kptrs).
+    pub vmlinux: Option<&'k struct_metas::KernelBtf>,
+}
+
+/// A note about the verdict that the kernel itself would not print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// Types past the table cap were dropped (the kernel logs and carries on).
+    TypesDropped { count: u32 },
+    /// A rule needed the kernel's BTF, which was not available; the verdict
+    /// assumes what is written in the text.
+    VmlinuxNeeded { what: String },
+}
+
+/// The outcome of verifying one blob.
+#[derive(Clone, Debug)]
+pub struct Verification<'a> {
+    pub blob: &'a [u8],
+    pub profile: Profile,
+    /// The header as dumped to the log, once the pre-dump checks passed.
+    pub header: Option<Header>,
+    /// The blob's sections, once the header and strings were accepted.
+    pub btf: Option<Btf<'a>>,
+    /// Resolve results, once the resolve pass finished.
+    pub resolved: Option<Resolved>,
+    pub failure: Option<Failure>,
+    pub notes: Vec<Note>,
+    pub elapsed: Duration,
+}
+
+impl Verification<'_> {
+    pub fn accepted(&self) -> bool {
+        self.failure.is_none()
+    }
+    /// The errno `BPF_BTF_LOAD` returns (0 when accepted), before any log
+    /// buffer effects.
+    pub fn errno(&self) -> i32 {
+        self.failure.map_or(0, |f| f.errno)
+    }
+}
+
+/// Verifies `blob` as user BTF.
+pub fn verify<'a>(blob: &'a [u8], opts: &Options<'_>) -> Verification<'a> {
+    let start = std::time::Instant::now();
+    let mut v = Verification {
+        blob,
+        profile: opts.profile,
+        header: None,
+        btf: None,
+        resolved: None,
+        failure: None,
+        notes: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    v.failure = run(&mut v, opts).err();
+    v.elapsed = start.elapsed();
+    v
+}
+
+fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> {
+    let blob = v.blob;
+    let profile = &opts.profile;
+    if blob.len() as u64 > profile.limits.max_blob_size as u64 {
+        return Err(Failure {
+            stage: Stage::Size,
+            check: Check::TooBig,
+            site: Site::Silent,
+            errno: errno::E2BIG,
+            offset: None,
+        });
+    }
+    let blob_len = blob.len() as u32;
+    let header = hdr::read_header(blob)?;
+    v.header = Some(header);
+    hdr::check_header(&header, blob_len)?;
+    hdr::check_strings(&header, blob)?;
+
+    let types_start = header.hdr_len as u64 + header.type_off as u64;
+    let strings_start = header.hdr_len as u64 + header.str_off as u64;
+    let mut btf = Btf {
+        blob,
+        header,
+        types: &blob[types_start as usize..(types_start + header.type_len as u64) as usize],
+        types_start,
+        strings: Strings::new(&blob[strings_start as usize..]),
+        strings_start,
+        positions: Vec::new(),
+        records_walked: 0,
+    };
+    let pre = |check| Failure {
+        stage: Stage::Meta,
+        check,
+        site: Site::Plain { id: None },
+        errno: errno::EINVAL,
+        offset: Some(8),
+    };
+    let result = if header.type_off & 3 != 0 {
+        Err(pre(Check::UnalignedTypeOff))
+    } else if header.type_len == 0 {
+        Err(pre(Check::NoTypes))
+    } else {
+        meta::check_all_metas(&mut btf, profile)
+    };
+    let walked = btf.records_walked;
+    let kept = btf.nr_types().saturating_sub(1);
+    v.btf = Some(btf);
+    result?;
+    if walked > kept {
+        v.notes.push(Note::TypesDropped { count: walked - kept });
+    }
+
+    let btf = v.btf.as_ref().expect("set above");
+    let mut resolver = resolve::Resolver::new(btf, profile);
+    let resolved = resolver.check_all_types();
+    v.resolved = Some(resolver.into_resolved());
+    resolved?;
+
+    if profile.has(Features::TYPE_TAG_ORDER) {
+        type_tags::check_type_tags(btf)?;
+    }
+    if profile.has(Features::STRUCT_METAS) {
+        let resolved = v.resolved.as_ref().expect("set above");
+        let mut notes = Vec::new();
+        let r = struct_metas::check(btf, resolved, opts.vmlinux, &mut notes);
+        v.notes.extend(notes);
+        r?;
+    }
+    Ok(())
+}
