@@ -103,9 +103,11 @@ fn elf_btf_range(path: &str, bytes: &[u8]) -> Result<std::ops::Range<usize>, Inp
         path: path.to_string(),
         reason: e.to_string(),
     })?;
-    let section = file.section_by_name(".BTF").ok_or_else(|| InputError::NoBtfSection {
-        path: path.to_string(),
-    })?;
+    let section = file
+        .section_by_name(".BTF")
+        .ok_or_else(|| InputError::NoBtfSection {
+            path: path.to_string(),
+        })?;
     let bad = |reason: String| InputError::BadSection {
         path: path.to_string(),
         reason,

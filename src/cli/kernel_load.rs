@@ -31,7 +31,11 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<(usize, String, String)> {
         let x = la.get(i).copied();
         let y = lb.get(i).copied();
         if x != y {
-            let show = |l: Option<&[u8]>| l.map_or("(end of log)".to_string(), |l| String::from_utf8_lossy(l).into_owned());
+            let show = |l: Option<&[u8]>| {
+                l.map_or("(end of log)".to_string(), |l| {
+                    String::from_utf8_lossy(l).into_owned()
+                })
+            };
             return Some((i + 1, show(x), show(y)));
         }
     }
@@ -129,7 +133,11 @@ pub fn run(args: KernelLoadArgs) -> i32 {
                 }
                 if let (Some(o), Some(a)) = (&ours, agree) {
                     if a {
-                        s.push_str(&format!("  btfcheck agrees (errno {}, {} log bytes identical)\n", o.errno, o.text.len()));
+                        s.push_str(&format!(
+                            "  btfcheck agrees (errno {}, {} log bytes identical)\n",
+                            o.errno,
+                            o.text.len()
+                        ));
                     } else {
                         s.push_str(&format!(
                             "  btfcheck DISAGREES: errno {} vs kernel {}\n",

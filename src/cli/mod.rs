@@ -83,7 +83,10 @@ pub fn main() -> i32 {
         Command::KernelLoad(args) => kernel_load::run(args),
         Command::Profiles => {
             for p in Profile::ALL {
-                println!("{:<12} verified against the live kernel (Linux 6.18.44, BPF_BTF_LOAD)", p.name);
+                println!(
+                    "{:<12} verified against the live kernel (Linux 6.18.44, BPF_BTF_LOAD)",
+                    p.name
+                );
             }
             EXIT_OK
         }

@@ -53,7 +53,10 @@ pub fn run(args: VerifyArgs) -> i32 {
     let vmlinux = if args.no_vmlinux {
         None
     } else {
-        let path = args.vmlinux.clone().or_else(|| readable(VMLINUX).then(|| VMLINUX.to_string()));
+        let path = args
+            .vmlinux
+            .clone()
+            .or_else(|| readable(VMLINUX).then(|| VMLINUX.to_string()));
         match path.map(|p| btfcheck::input::load(&p).map(|i| KernelBtf::new(p.clone(), i.btf().to_vec()))) {
             None => None,
             Some(Ok(k)) => Some(k),

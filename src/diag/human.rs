@@ -37,7 +37,9 @@ pub fn failing_record<'a>(v: &Verification<'a>) -> Option<(u32, TypeRecord<'a>)>
 
 /// Counts of kept types per kind.
 pub fn kind_counts(v: &Verification<'_>) -> Vec<(Kind, u32)> {
-    let Some(btf) = v.btf.as_ref() else { return Vec::new() };
+    let Some(btf) = v.btf.as_ref() else {
+        return Vec::new();
+    };
     let mut counts = [0u32; 32];
     for id in btf.ids() {
         if let Some(r) = btf.by_id(id) {
@@ -76,9 +78,9 @@ pub fn hex_excerpt(blob: &[u8], offset: u64) -> String {
     let mut row = start;
     while row < end {
         let _ = write!(out, "    {row:08x}:");
-        for i in row..(row + 16).min(end) {
+        for (i, byte) in blob.iter().enumerate().take((row + 16).min(end)).skip(row) {
             let mark = if i as u64 == offset { '>' } else { ' ' };
-            let _ = write!(out, "{mark}{:02x}", blob[i]);
+            let _ = write!(out, "{mark}{byte:02x}");
         }
         out.push('\n');
         row += 16;
@@ -86,16 +88,35 @@ pub fn hex_excerpt(blob: &[u8], offset: u64) -> String {
     out
 }
 
-/// Renders the diagnostic for one file.
+/// What the human diagnostic includes beyond the verdict.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanOptions {
+    /// Wall time of the verification (leave out for reproducible output).
+    pub timing: bool,
+    /// Types per kind.
+    pub kinds: bool,
+}
+
+/// Renders the diagnostic for one file, with timing.
 pub fn render(file: &str, v: &Verification<'_>, kinds: bool) -> String {
+    render_with(file, v, &HumanOptions { timing: true, kinds })
+}
+
+/// Renders the diagnostic for one file.
+pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> String {
+    let kinds = opts.kinds;
     let mut out = String::new();
-    let ms = v.elapsed.as_secs_f64() * 1e3;
+    let ms = if opts.timing {
+        format!(", {:.2} ms", v.elapsed.as_secs_f64() * 1e3)
+    } else {
+        String::new()
+    };
     let types = v.btf.as_ref().map_or(0, |b| b.nr_types().saturating_sub(1));
     match v.failure {
         None => {
             let _ = writeln!(
                 out,
-                "{file}: accepted by {} ({types} types, {} bytes, {ms:.2} ms)",
+                "{file}: accepted by {} ({types} types, {} bytes{ms})",
                 v.profile.name,
                 v.blob.len()
             );
@@ -131,7 +152,9 @@ pub fn render(file: &str, v: &Verification<'_>, kinds: bool) -> String {
                         .btf
                         .as_ref()
                         .and_then(|b| b.strings.get(off))
-                        .map_or("(invalid-name-offset)".to_string(), |n| format!("'{}'", printable(n))),
+                        .map_or("(invalid-name-offset)".to_string(), |n| {
+                            format!("'{}'", printable(n))
+                        }),
                 };
                 let _ = writeln!(out, "  type:    [{id}] {} {name}", rec.kind());
                 let element = match f.site {
@@ -164,7 +187,10 @@ pub fn render(file: &str, v: &Verification<'_>, kinds: bool) -> String {
     for note in &v.notes {
         match note {
             Note::TypesDropped { count } => {
-                let _ = writeln!(out, "  note:    {count} types past the kernel's type-table cap were dropped");
+                let _ = writeln!(
+                    out,
+                    "  note:    {count} types past the kernel's type-table cap were dropped"
+                );
             }
             Note::VmlinuxNeeded { what } => {
                 let _ = writeln!(out, "  note:    {what}");

@@ -298,7 +298,11 @@ pub fn last_line(v: &Verification<'_>) -> Option<Vec<u8>> {
     let total = v.btf.as_ref().map_or(0, |b| walked_records(v, b));
     let mut back = 1u32;
     loop {
-        let from = if total > back { From::Record(total - back + 1) } else { From::Start };
+        let from = if total > back {
+            From::Record(total - back + 1)
+        } else {
+            From::Start
+        };
         let log = render_from(v, from);
         let body = log.strip_suffix(b"\n").unwrap_or(&log);
         if let Some(nl) = body.iter().rposition(|&b| b == b'\n') {
@@ -396,7 +400,7 @@ fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
     let text = message(&f.check);
     let text = text.as_deref();
     match (f.site, f.stage) {
-        (Site::Silent, _) => {}
+        (Site::Silent { .. }, _) => {}
         (Site::Plain { id: Some(id) }, _) => r.w.call(|w| {
             w.b(b"[");
             w.u(id as u64);
@@ -417,7 +421,14 @@ fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
                 r.type_line(id, &rec, text);
             }
         }
-        (Site::Member { id, index, shown_type }, Stage::Meta) => {
+        (
+            Site::Member {
+                id,
+                index,
+                shown_type,
+            },
+            Stage::Meta,
+        ) => {
             if let Some(rec) = failing {
                 r.dump(id, &rec, Some(index as usize));
                 r.member_line(&rec, index as usize, shown_type, text);
@@ -449,7 +460,14 @@ fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
                 r.type_line(id, &rec, text);
             }
         }
-        (Site::Member { id, index, shown_type }, _) => {
+        (
+            Site::Member {
+                id,
+                index,
+                shown_type,
+            },
+            _,
+        ) => {
             if let Some(rec) = btf.by_id(id) {
                 r.type_line(id, &rec, None);
                 r.member_line(&rec, index as usize, shown_type, text);

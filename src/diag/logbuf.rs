@@ -77,7 +77,10 @@ mod tests {
     fn rotating_keeps_tail_fixed_keeps_head() {
         let log = b"0123456789";
         let rot = finalize(log, LogRequest { level: 1, size: 5 }, 0);
-        assert_eq!((rot.text.as_slice(), rot.true_size, rot.errno), (&b"6789"[..], 11, errno::ENOSPC));
+        assert_eq!(
+            (rot.text.as_slice(), rot.true_size, rot.errno),
+            (&b"6789"[..], 11, errno::ENOSPC)
+        );
         let fixed = finalize(log, LogRequest { level: 9, size: 5 }, 0);
         assert_eq!(fixed.text, b"0123");
         let exact = finalize(log, LogRequest { level: 1, size: 11 }, errno::EINVAL);

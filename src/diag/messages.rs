@@ -30,7 +30,9 @@ pub fn message(check: &Check) -> Option<Cow<'static, str>> {
         InfoReservedBits { info } => return Some(format!("Invalid btf_info:{info:x}").into()),
         UnknownKind { kind } => return Some(format!("Invalid kind:{kind}").into()),
         NameOffsetInvalid { off } => return Some(format!("Invalid name_offset:{off}").into()),
-        TailTruncated { left, needed } => return Some(format!("meta_left:{left} meta_needed:{needed}").into()),
+        TailTruncated { left, needed } => {
+            return Some(format!("meta_left:{left} meta_needed:{needed}").into())
+        }
         IntDataReservedBits { data } => return Some(format!("Invalid int_data:{data:x}").into()),
         VlenNotZero => "vlen != 0",
         KflagNotAllowed => "Invalid btf_info kind_flag",
@@ -182,6 +184,10 @@ pub fn rule(check: &Check) -> String {
             S::OwnershipCycle => "special.ownership_cycle",
             S::KernelTypeMissing => "special.kernel_type_missing",
             S::NoDestructor => "special.no_destructor",
+            S::NoFields => "special.no_fields",
+            S::ValueNotParsed => "special.value_not_parsed",
+            S::TooDeep => "special.too_deep",
+            S::NotRepeatable => "special.not_repeatable",
             S::Other => "special.other",
         },
     };
@@ -195,7 +201,7 @@ pub fn special_field_explanation(e: crate::verify::error::SpecialFieldError) -> 
     match e {
         S::NotByteAligned => "a special field is not at a byte offset",
         S::Misaligned => "a special field is not aligned to its natural alignment",
-        S::DuplicateUnique => "a field that may appear once (spin lock, timer, wq, task_work, refcount) appears twice",
+        S::DuplicateUnique => "a second bpf_spin_lock or bpf_res_spin_lock at the same nesting level",
         S::TooManyFields => "more special fields than the kernel's maximum",
         S::Overlap => "two special fields overlap",
         S::KptrChainedTag => "a kptr type tag is followed by another type tag",
@@ -212,6 +218,15 @@ pub fn special_field_explanation(e: crate::verify::error::SpecialFieldError) -> 
         S::OwnershipCycle => "list/rbtree ownership forms a cycle",
         S::KernelTypeMissing => "the kptr's struct is not a kernel type",
         S::NoDestructor => "the referenced kptr's kernel type has no registered destructor",
-        S::Other => "special-field parsing failed",
+        S::NoFields => {
+            "the struct has a special member but no usable special field (wrong size or misaligned), \
+             which the kernel treats as an internal error"
+        }
+        S::ValueNotParsed => "the value struct named by \"contains:\" has no special fields of its own",
+        S::TooDeep => "arrays or nested structs deeper than 32 levels",
+        S::NotRepeatable => {
+            "an array of more than one field that may appear only once (lock, node, refcount)"
+        }
+        S::Other => "a special field lies past the end of its struct",
     }
 }

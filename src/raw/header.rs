@@ -30,9 +30,7 @@ pub struct Header {
 }
 
 fn header_fields(i: &[u8]) -> IResult<&[u8], Header> {
-    (
-        le_u16, byte, byte, le_u32, le_u32, le_u32, le_u32, le_u32,
-    )
+    (le_u16, byte, byte, le_u32, le_u32, le_u32, le_u32, le_u32)
         .map(
             |(magic, version, flags, hdr_len, type_off, type_len, str_off, str_len)| Header {
                 magic,

@@ -101,13 +101,7 @@ impl Kind {
     pub fn has_size(self) -> bool {
         matches!(
             self,
-            Kind::INT
-                | Kind::STRUCT
-                | Kind::UNION
-                | Kind::ENUM
-                | Kind::DATASEC
-                | Kind::FLOAT
-                | Kind::ENUM64
+            Kind::INT | Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::DATASEC | Kind::FLOAT | Kind::ENUM64
         )
     }
 

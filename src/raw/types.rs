@@ -255,7 +255,10 @@ impl<'a> TypeRecord<'a> {
 
     /// Byte offset, inside the record, of vlen element `i`.
     pub fn element_pos(&self, i: usize) -> u32 {
-        let t = self.kind().tail().unwrap_or(super::kind::Tail { fixed: 0, per_vlen: 0 });
+        let t = self.kind().tail().unwrap_or(super::kind::Tail {
+            fixed: 0,
+            per_vlen: 0,
+        });
         COMMON_LEN + t.fixed + t.per_vlen * i as u32
     }
 }

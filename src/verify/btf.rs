@@ -20,7 +20,7 @@ pub struct Btf<'a> {
     /// Absolute offset of the string section in the blob.
     pub strings_start: u64,
     /// Record position (inside `types`) of every kept type; index 0 is VOID.
-    pub(crate) positions: Vec<u32>,
+    pub positions: Vec<u32>,
     /// Records the meta pass walked, including ones dropped by the type cap.
     pub records_walked: u32,
 }

@@ -187,6 +187,15 @@ pub enum SpecialFieldError {
     OwnershipCycle,
     KernelTypeMissing,
     NoDestructor,
+    /// A struct marked for parsing yielded no usable field (EFAULT).
+    NoFields,
+    /// A graph root's value struct was never parsed (EFAULT).
+    ValueNotParsed,
+    /// Array or nesting deeper than the kernel walks (E2BIG).
+    TooDeep,
+    /// An array of more than one non-repeatable field (EINVAL).
+    NotRepeatable,
+    /// A field past the end of its struct (EFAULT; believed unreachable).
     Other,
 }
 
@@ -203,17 +212,13 @@ pub enum Site {
     Type { id: u32 },
     /// A member line; `shown_type` is the type id the kernel prints (a
     /// modifier member is re-checked as its resolved type).
-    Member {
-        id: u32,
-        index: u16,
-        shown_type: u32,
-    },
+    Member { id: u32, index: u16, shown_type: u32 },
     /// During an ENUM/ENUM64 dump, after `index` value lines.
     Enumerator { id: u32, index: u16 },
     /// A DATASEC entry line.
     SecInfo { id: u32, index: u16 },
-    /// No log text at all.
-    Silent,
+    /// No log text at all; `id` is the type that failed, when known.
+    Silent { id: Option<u32> },
 }
 
 /// A rejection: the first error the kernel would report.
@@ -236,8 +241,7 @@ impl Failure {
             | Site::Member { id, .. }
             | Site::Enumerator { id, .. }
             | Site::SecInfo { id, .. } => Some(id),
-            Site::Plain { id } => id,
-            Site::Silent => None,
+            Site::Plain { id } | Site::Silent { id } => id,
         }
     }
 }

@@ -31,7 +31,11 @@ pub fn read_header(blob: &[u8]) -> Result<Header, Failure> {
     if hdr_len > HEADER_LEN {
         let tail = &blob[HEADER_LEN as usize..hdr_len as usize];
         if let Some(i) = tail.iter().position(|&b| b != 0) {
-            return Err(plain(Check::HeaderTailNotZero, errno::E2BIG, HEADER_LEN as u64 + i as u64));
+            return Err(plain(
+                Check::HeaderTailNotZero,
+                errno::E2BIG,
+                HEADER_LEN as u64 + i as u64,
+            ));
         }
     }
     Ok(Header::copied_from(blob, hdr_len))
@@ -105,7 +109,11 @@ fn check_sections(h: &Header, blob_len: u32) -> Result<(), Failure> {
         total += s.len;
     }
     if expected != total {
-        return Err(plain(Check::TrailingData, errno::EINVAL, h.hdr_len as u64 + total as u64));
+        return Err(plain(
+            Check::TrailingData,
+            errno::EINVAL,
+            h.hdr_len as u64 + total as u64,
+        ));
     }
     Ok(())
 }

@@ -66,12 +66,9 @@ impl Meta<'_, '_> {
     fn check_kind(&self, rec: &TypeRecord<'_>) -> MetaResult {
         match rec.kind() {
             Kind::INT => self.int(rec),
-            Kind::PTR
-            | Kind::TYPEDEF
-            | Kind::VOLATILE
-            | Kind::CONST
-            | Kind::RESTRICT
-            | Kind::TYPE_TAG => self.reference(rec),
+            Kind::PTR | Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG => {
+                self.reference(rec)
+            }
             Kind::ARRAY => self.array(rec),
             Kind::STRUCT | Kind::UNION => self.composite(rec),
             Kind::ENUM | Kind::ENUM64 => self.enumeration(rec),
@@ -300,7 +297,8 @@ impl Meta<'_, '_> {
         if rec.kflag() {
             return Err(self.type_err(rec, Check::KflagNotAllowed));
         }
-        let name_ok = rec.name_off() != 0 && self.btf.strings.get(rec.name_off()).is_some_and(is_section_name);
+        let name_ok =
+            rec.name_off() != 0 && self.btf.strings.get(rec.name_off()).is_some_and(is_section_name);
         if !name_ok {
             return Err(self.type_err(rec, Check::NameInvalid));
         }

@@ -96,7 +96,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         return Err(Failure {
             stage: Stage::Size,
             check: Check::TooBig,
-            site: Site::Silent,
+            site: Site::Silent { id: None },
             errno: errno::E2BIG,
             offset: None,
         });

@@ -63,11 +63,17 @@ mod tests {
         assert!(is_identifier(b"_x1"));
         assert!(is_identifier(b".x.y"));
         assert!(is_identifier(b"\xe9t\xe9"));
-        assert!(!is_identifier(b"\xc3\xa9"), "UTF-8 continuation byte 0xa9 is punctuation");
+        assert!(
+            !is_identifier(b"\xc3\xa9"),
+            "UTF-8 continuation byte 0xa9 is punctuation"
+        );
         assert!(!is_identifier(b"1m"));
         assert!(!is_identifier(b"s-1"));
         assert!(!is_identifier(b""));
-        assert!(!is_identifier(b"a\xd7b"), "0xd7 (multiplication sign) is not a letter");
+        assert!(
+            !is_identifier(b"a\xd7b"),
+            "0xd7 (multiplication sign) is not a letter"
+        );
         assert!(is_identifier(&[b'a'; 512]));
         assert!(!is_identifier(&[b'a'; 513]));
     }

@@ -123,9 +123,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         match self.mode {
             Mode::Tbd => t.is_void() || !k.needs_resolve(),
             Mode::Ptr => t.is_void() || !(k.is_modifier() || k == Kind::PTR),
-            Mode::StructOrArray => {
-                t.is_void() || !(k.is_modifier() || k == Kind::ARRAY || k.is_composite())
-            }
+            Mode::StructOrArray => t.is_void() || !(k.is_modifier() || k == Kind::ARRAY || k.is_composite()),
         }
     }
 
@@ -396,7 +394,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             let i = v.next_member as usize - 1;
             let m = t.member(i);
             if !self.is_resolved(m.type_id) {
-                return Err(self.fail(Check::ResolveStateInvalid, Site::Silent, t.pos));
+                return Err(self.fail(Check::ResolveStateInvalid, Site::Silent { id: None }, t.pos));
             }
             let mt = self.btf.by_id(m.type_id).expect("resolved ids exist");
             self.check_member(t, v.id, i, m, &mt, kflag)?;
@@ -417,7 +415,14 @@ impl<'b, 'a> Resolver<'b, 'a> {
         Ok(())
     }
 
-    fn member_fail(&self, owner: &TypeRecord<'_>, owner_id: u32, index: usize, shown_type: u32, check: Check) -> Stop {
+    fn member_fail(
+        &self,
+        owner: &TypeRecord<'_>,
+        owner_id: u32,
+        index: usize,
+        shown_type: u32,
+        check: Check,
+    ) -> Stop {
         self.fail(
             check,
             Site::Member {
@@ -513,7 +518,14 @@ impl<'b, 'a> Resolver<'b, 'a> {
         }
     }
 
-    fn check_kflag_member(&self, owner: &TypeRecord<'_>, owner_id: u32, index: usize, m: Member, mt: &TypeRecord<'_>) -> Step {
+    fn check_kflag_member(
+        &self,
+        owner: &TypeRecord<'_>,
+        owner_id: u32,
+        index: usize,
+        m: Member,
+        mt: &TypeRecord<'_>,
+    ) -> Step {
         let fail = |check| self.member_fail(owner, owner_id, index, m.type_id, check);
         let size = owner.common.size();
         let bit_off = member_bit_offset(true, m.offset);
@@ -576,7 +588,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
         self.mode = Mode::Tbd;
         for i in v.next_member as usize..t.vlen() as usize {
             let e = t.secinfo(i);
-            let site = Site::SecInfo { id: v.id, index: i as u16 };
+            let site = Site::SecInfo {
+                id: v.id,
+                index: i as u16,
+            };
             let pos = t.pos + t.element_pos(i);
             let var = match self.btf.by_id(e.type_id) {
                 Some(var) if var.kind() == Kind::VAR => var,
@@ -683,7 +698,13 @@ impl<'b, 'a> Resolver<'b, 'a> {
             if at.kind().is_source_only() {
                 return Err(type_fail(arg));
             }
-            if p.name_off != 0 && !self.btf.strings.get(p.name_off).is_some_and(super::names::is_identifier) {
+            if p.name_off != 0
+                && !self
+                    .btf
+                    .strings
+                    .get(p.name_off)
+                    .is_some_and(super::names::is_identifier)
+            {
                 return Err(type_fail(arg));
             }
             if at.kind().needs_resolve() && !self.is_resolved(p.type_id) {

@@ -62,7 +62,9 @@ impl KernelBtf {
 
 fn build_index(bytes: &[u8]) -> HashMap<(Vec<u8>, u8), u32> {
     let mut map = HashMap::new();
-    let Ok(h) = super::hdr::read_header(bytes) else { return map };
+    let Ok(h) = super::hdr::read_header(bytes) else {
+        return map;
+    };
     let types_start = h.hdr_len as usize + h.type_off as usize;
     let strings_start = h.hdr_len as usize + h.str_off as usize;
     let (Some(types), Some(strs)) = (
@@ -124,7 +126,10 @@ impl FieldType {
         matches!(self, FieldType::ListNode | FieldType::RbNode)
     }
     fn is_kptr(self) -> bool {
-        matches!(self, FieldType::KptrUnref | FieldType::KptrRef | FieldType::KptrPercpu)
+        matches!(
+            self,
+            FieldType::KptrUnref | FieldType::KptrRef | FieldType::KptrPercpu
+        )
     }
     /// Fields that may be repeated by arrays (`btf_repeat_fields`).
     fn repeatable(self) -> bool {
@@ -199,11 +204,17 @@ impl<'a> Parser<'_, 'a> {
         if t.kind() != Kind::PTR {
             return Ok(None);
         }
-        let Some(tag) = self.btf.by_id(t.common.type_id()) else { return Ok(None) };
+        let Some(tag) = self.btf.by_id(t.common.type_id()) else {
+            return Ok(None);
+        };
         if tag.kind() != Kind::TYPE_TAG || tag.kflag() {
             return Ok(None);
         }
-        if self.btf.by_id(tag.common.type_id()).is_some_and(|n| n.kind() == Kind::TYPE_TAG) {
+        if self
+            .btf
+            .by_id(tag.common.type_id())
+            .is_some_and(|n| n.kind() == Kind::TYPE_TAG)
+        {
             return Err((E::KptrChainedTag, errno::EINVAL));
         }
         let ty = match self.name(&tag) {
@@ -298,7 +309,7 @@ impl<'a> Parser<'_, 'a> {
             depth += 1;
         }
         if depth == MAX_DEPTH {
-            return Err((E::Other, errno::E2BIG));
+            return Err((E::TooDeep, errno::E2BIG));
         }
         if nelems == 0 {
             return Ok(());
@@ -341,10 +352,18 @@ impl<'a> Parser<'_, 'a> {
     }
 
     /// `btf_find_nested_struct`.
-    fn nested(&self, t: &TypeRecord<'a>, id: u32, off: u32, nelems: u32, info: &mut Vec<FieldInfo>, level: u32) -> R<()> {
+    fn nested(
+        &self,
+        t: &TypeRecord<'a>,
+        id: u32,
+        off: u32,
+        nelems: u32,
+        info: &mut Vec<FieldInfo>,
+        level: u32,
+    ) -> R<()> {
         let level = level + 1;
         if level >= MAX_DEPTH {
-            return Err((E::Other, errno::E2BIG));
+            return Err((E::TooDeep, errno::E2BIG));
         }
         let base = info.len();
         self.struct_fields(t, id, info, level)?;
@@ -414,9 +433,13 @@ impl<'a> Parser<'_, 'a> {
             FieldType::ListHead => (b"bpf_list_node", 8),
             _ => (b"bpf_rb_node", 8),
         };
-        let Some((name_off, len)) = f.node_name else { return Err((E::Other, errno::EFAULT)) };
+        let Some((name_off, len)) = f.node_name else {
+            return Err((E::Other, errno::EFAULT));
+        };
         let wanted = &self.btf.strings.get(name_off).unwrap_or(b"")[..len];
-        let Some(value) = self.btf.by_id(f.target) else { return Err((E::GraphValueMissing, errno::ENOENT)) };
+        let Some(value) = self.btf.by_id(f.target) else {
+            return Err((E::GraphValueMissing, errno::ENOENT));
+        };
         let mut found = false;
         for m in value.members() {
             let mname = match m.name_off {
@@ -430,7 +453,9 @@ impl<'a> Parser<'_, 'a> {
                 return Err((E::GraphNodeMismatch, errno::EINVAL));
             }
             found = true;
-            let Some(n) = self.btf.by_id(m.type_id) else { return Err((E::GraphNodeMismatch, errno::EINVAL)) };
+            let Some(n) = self.btf.by_id(m.type_id) else {
+                return Err((E::GraphNodeMismatch, errno::EINVAL));
+            };
             if n.kind() != Kind::STRUCT || self.name(&n) != node_type {
                 return Err((E::GraphNodeMismatch, errno::EINVAL));
             }
@@ -452,7 +477,7 @@ impl<'a> Parser<'_, 'a> {
 fn repeat(info: &mut Vec<FieldInfo>, base: usize, repeat: u32, elem_size: u32) -> R<()> {
     let cnt = info.len() - base;
     if info[base..].iter().any(|f| !f.ty.repeatable()) {
-        return Err((E::Other, errno::EINVAL));
+        return Err((E::NotRepeatable, errno::EINVAL));
     }
     let room = FIELDS_MAX - base;
     if (cnt as u64) * (repeat as u64 + 1) > room as u64 {
@@ -490,7 +515,7 @@ pub fn check(
     let fail = |e: E, errno: i32, id: u32| Failure {
         stage: Stage::StructMetas,
         check: Check::SpecialField(e),
-        site: Site::Silent,
+        site: Site::Silent { id: Some(id) },
         errno,
         offset: btf.by_id(id).filter(|r| !r.is_void()).map(|r| btf.abs(r.pos)),
     };
@@ -516,10 +541,11 @@ pub fn check(
             continue;
         }
         let mut info = Vec::new();
-        p.struct_fields(&t, id, &mut info, 0).map_err(|(e, n)| fail(e, n, id))?;
+        p.struct_fields(&t, id, &mut info, 0)
+            .map_err(|(e, n)| fail(e, n, id))?;
         if info.is_empty() {
             // The kernel treats a missing record as a bug: EFAULT.
-            return Err(fail(E::Other, errno::EFAULT, id));
+            return Err(fail(E::NoFields, errno::EFAULT, id));
         }
         let rec = parse_fields(&p, &t, info, vmlinux, notes).map_err(|(e, n)| fail(e, n, id))?;
         records.push((id, rec));
@@ -533,7 +559,7 @@ pub fn check(
         }
         for f in rec.fields.iter().filter(|f| f.ty.is_graph_root()) {
             let Some((_, value)) = records.iter().find(|(vid, _)| *vid == f.target) else {
-                return Err(fail(E::Other, errno::EFAULT, *id));
+                return Err(fail(E::ValueNotParsed, errno::EFAULT, *id));
             };
             if rec.has(FieldType::is_graph_node) && value.has(FieldType::is_graph_root) {
                 return Err(fail(E::OwnershipCycle, errno::ELOOP, *id));
@@ -586,8 +612,15 @@ fn parse_fields(
 }
 
 /// `btf_parse_kptr`: a kernel type needs a destructor when referenced.
-fn check_kptr(p: &Parser<'_, '_>, f: &FieldInfo, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) -> R<()> {
-    let Some(target) = p.btf.by_id(f.target) else { return Ok(()) };
+fn check_kptr(
+    p: &Parser<'_, '_>,
+    f: &FieldInfo,
+    vmlinux: Option<&KernelBtf>,
+    notes: &mut Vec<Note>,
+) -> R<()> {
+    let Some(target) = p.btf.by_id(f.target) else {
+        return Ok(());
+    };
     // An anonymous struct is looked up as "(anon)", which never matches.
     let name: &[u8] = match target.name_off() {
         0 => b"(anon)",

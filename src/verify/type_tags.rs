@@ -64,7 +64,7 @@ fn silent(btf: &Btf<'_>, id: u32) -> Failure {
     Failure {
         stage: Stage::TypeTags,
         check: Check::TypeIdInvalid,
-        site: Site::Silent,
+        site: Site::Silent { id: None },
         errno: errno::EINVAL,
         offset: btf.by_id(id).map(|r| btf.abs(r.pos)),
     }
