@@ -59,9 +59,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
     let release = oracle::kernel_release();
     let level = args.out.log_level;
     let size = args.out.log_size.unwrap_or(oracle::DEFAULT_LOG_SIZE);
-    let vmlinux = btfcheck::input::load(super::verify::VMLINUX)
-        .ok()
-        .map(|i| KernelBtf::new(super::verify::VMLINUX, i.btf().to_vec()));
+    let vmlinux = Some(KernelBtf::from_path(super::verify::VMLINUX));
     let opts = Options {
         vmlinux: vmlinux.as_ref(),
         ..Options::default()

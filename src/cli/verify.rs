@@ -52,19 +52,16 @@ pub fn run(args: VerifyArgs) -> i32 {
     }
     let vmlinux = if args.no_vmlinux {
         None
-    } else {
-        let path = args
-            .vmlinux
-            .clone()
-            .or_else(|| readable(VMLINUX).then(|| VMLINUX.to_string()));
-        match path.map(|p| btfcheck::input::load(&p).map(|i| KernelBtf::new(p.clone(), i.btf().to_vec()))) {
-            None => None,
-            Some(Ok(k)) => Some(k),
-            Some(Err(e)) => {
-                eprintln!("btfcheck: --vmlinux: {e}");
-                return EXIT_ERROR;
-            }
+    } else if let Some(path) = &args.vmlinux {
+        // An explicit --vmlinux must be readable now; the default is read
+        // only if a rule needs it.
+        if let Err(e) = btfcheck::input::load(path) {
+            eprintln!("btfcheck: --vmlinux: {e}");
+            return EXIT_ERROR;
         }
+        Some(KernelBtf::from_path(path.clone()))
+    } else {
+        readable(VMLINUX).then(|| KernelBtf::from_path(VMLINUX))
     };
     let opts = Options {
         profile,

@@ -4,9 +4,9 @@
 //! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
 //! one at a time so the `meta_left` arithmetic and check order match.
 
-use super::btf::{Btf, VOID_POS};
+use super::btf::{Btf, Entry};
 use super::error::{errno, Check, Failure, Site, Stage};
-use super::names::{is_identifier, is_section_name};
+use super::names::is_section_name;
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
 use crate::raw::{CommonType, Kind, RecordCursor, TypeRecord};
@@ -55,7 +55,7 @@ impl Meta<'_, '_> {
     }
 
     fn name_is_identifier(&self, off: u32) -> bool {
-        self.btf.strings.get(off).is_some_and(is_identifier)
+        self.btf.strings.offset_valid(off) && self.btf.is_identifier(off)
     }
 
     fn name_is_nonempty(&self, off: u32) -> bool {
@@ -390,10 +390,10 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
     let mut cursor = RecordCursor::new(btf.types);
     let cap = profile.limits.max_type_table as usize;
     let mut id: u32 = 1;
-    btf.positions.clear();
-    btf.positions.push(VOID_POS);
+    btf.entries.clear();
+    btf.entries.push(Entry::VOID);
     // Each record takes at least 12 bytes; reserve for the common case.
-    btf.positions.reserve((btf.types.len() / 16).min(cap));
+    btf.entries.reserve((btf.types.len() / 16).min(cap));
     while !cursor.at_end() {
         let pos = cursor.pos();
         let left = cursor.left();
@@ -418,8 +418,8 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
         }
         let rec = cursor.take(common, tail_len);
         meta.check_kind(&rec)?;
-        if btf.positions.len() < cap {
-            btf.positions.push(rec.pos);
+        if btf.entries.len() < cap {
+            btf.entries.push(Entry::new(rec.common.name_off, rec.common.info, rec.common.size_type, rec.pos));
         }
         id = id.wrapping_add(1);
     }

@@ -20,7 +20,6 @@ pub mod type_tags;
 
 pub use btf::Btf;
 pub use error::{errno, Check, Failure, Site, Stage};
-pub use resolve::Resolved;
 
 use crate::profile::{Features, Profile};
 use crate::raw::{Header, Strings};
@@ -53,8 +52,6 @@ pub struct Verification<'a> {
     pub header: Option<Header>,
     /// The blob's sections, once the header and strings were accepted.
     pub btf: Option<Btf<'a>>,
-    /// Resolve results, once the resolve pass finished.
-    pub resolved: Option<Resolved>,
     pub failure: Option<Failure>,
     pub notes: Vec<Note>,
     pub elapsed: Duration,
@@ -79,7 +76,6 @@ pub fn verify<'a>(blob: &'a [u8], opts: &Options<'_>) -> Verification<'a> {
         profile: opts.profile,
         header: None,
         btf: None,
-        resolved: None,
         failure: None,
         notes: Vec::new(),
         elapsed: Duration::ZERO,
@@ -116,8 +112,9 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         types_start,
         strings: Strings::new(&blob[strings_start as usize..]),
         strings_start,
-        positions: Vec::new(),
+        entries: Vec::new(),
         records_walked: 0,
+        idents: names::IdentCache::new(header.str_len as usize),
     };
     let pre = |check| Failure {
         stage: Stage::Meta,
@@ -141,19 +138,16 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         v.notes.push(Note::TypesDropped { count: walked - kept });
     }
 
-    let btf = v.btf.as_ref().expect("set above");
-    let mut resolver = resolve::Resolver::new(btf, profile);
-    let resolved = resolver.check_all_types();
-    v.resolved = Some(resolver.into_resolved());
-    resolved?;
+    let btf = v.btf.as_mut().expect("set above");
+    resolve::Resolver::new(btf, profile).check_all_types()?;
 
+    let btf = v.btf.as_ref().expect("set above");
     if profile.has(Features::TYPE_TAG_ORDER) {
         type_tags::check_type_tags(btf)?;
     }
     if profile.has(Features::STRUCT_METAS) {
-        let resolved = v.resolved.as_ref().expect("set above");
         let mut notes = Vec::new();
-        let r = struct_metas::check(btf, resolved, opts.vmlinux, &mut notes);
+        let r = struct_metas::check(btf, opts.vmlinux, &mut notes);
         v.notes.extend(notes);
         r?;
     }

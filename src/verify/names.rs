@@ -89,3 +89,89 @@ mod tests {
         assert!(!is_section_name(&[b'.'; 513]));
     }
 }
+
+/// Memoised [`is_identifier`] over one string section: names are shared by
+/// many types (vmlinux references ~125k distinct names ~230k times), so each
+/// offset is scanned once. Two bits per offset: known, valid.
+#[derive(Debug, Default)]
+pub struct IdentCache {
+    bits: Vec<std::sync::atomic::AtomicU64>,
+}
+
+impl IdentCache {
+    pub fn new(section_len: usize) -> Self {
+        let words = (section_len * 2).div_ceil(64);
+        IdentCache {
+            bits: (0..words).map(|_| std::sync::atomic::AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Whether the string at `off` of `section` is an identifier; `off` must
+    /// be a valid offset.
+    #[inline]
+    pub fn is_identifier(&self, section: &[u8], off: u32) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let bit = off as usize * 2;
+        let Some(word) = self.bits.get(bit / 64) else {
+            return scan_identifier(section, off as usize);
+        };
+        let shift = bit % 64;
+        let w = word.load(Relaxed);
+        if w >> shift & 1 != 0 {
+            return w >> (shift + 1) & 1 != 0;
+        }
+        let valid = scan_identifier(section, off as usize);
+        // Load/store, not a read-modify-write: a lost update only costs a rescan.
+        word.store(word.load(Relaxed) | (1 | (valid as u64) << 1) << shift, Relaxed);
+        valid
+    }
+}
+
+/// One pass: first byte, later bytes and length up to the NUL.
+fn scan_identifier(section: &[u8], off: usize) -> bool {
+    let Some(s) = section.get(off..) else { return false };
+    match s.first() {
+        Some(&f) if first_ok(f) => {}
+        _ => return false,
+    }
+    for (i, &b) in s.iter().enumerate().skip(1) {
+        if b == 0 {
+            return i <= NAME_LEN_MAX;
+        }
+        if i >= NAME_LEN_MAX || !rest_ok(b) {
+            return false;
+        }
+    }
+    // No NUL before the section end (only on unverified sections).
+    s.len() <= NAME_LEN_MAX
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn cache_agrees_with_plain_check() {
+        let mut section = b"\0int\0a-b\0\xe9t\0".to_vec();
+        section.extend(std::iter::repeat_n(b'a', 512));
+        section.push(0);
+        section.extend(std::iter::repeat_n(b'b', 513));
+        section.push(0);
+        let cache = IdentCache::new(section.len());
+        for _ in 0..2 {
+            for off in 0..section.len() {
+                let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
+                assert_eq!(cache.is_identifier(&section, off as u32), is_identifier(&section[off..end]), "offset {off}");
+            }
+        }
+    }
+}
+
+impl Clone for IdentCache {
+    fn clone(&self) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        IdentCache {
+            bits: self.bits.iter().map(|w| AtomicU64::new(w.load(Relaxed))).collect(),
+        }
+    }
+}

@@ -44,50 +44,38 @@ enum Stop {
 
 type Step = Result<(), Stop>;
 
-/// Per-type results of the pass, kept for the passes after it.
-#[derive(Clone, Debug, Default)]
-pub struct Resolved {
-    pub ids: Vec<u32>,
-    pub sizes: Vec<u32>,
-    pub states: Vec<VisitState>,
-}
-
+/// The resolver; its per-type results live in [`Btf::entries`].
 pub struct Resolver<'b, 'a> {
-    btf: &'b Btf<'a>,
+    btf: &'b mut Btf<'a>,
     depth_limit: usize,
-    states: Vec<VisitState>,
-    ids: Vec<u32>,
-    sizes: Vec<u32>,
     stack: Vec<Vertex>,
     mode: Mode,
 }
 
 impl<'b, 'a> Resolver<'b, 'a> {
-    pub fn new(btf: &'b Btf<'a>, profile: &Profile) -> Self {
-        let n = btf.nr_types() as usize;
+    pub fn new(btf: &'b mut Btf<'a>, profile: &Profile) -> Self {
         Resolver {
             btf,
             depth_limit: profile.limits.resolve_depth,
-            states: vec![VisitState::NotVisited; n],
-            ids: vec![0; n],
-            sizes: vec![0; n],
             stack: Vec::with_capacity(profile.limits.resolve_depth),
             mode: Mode::Tbd,
         }
     }
 
-    pub fn into_resolved(self) -> Resolved {
-        Resolved {
-            ids: self.ids,
-            sizes: self.sizes,
-            states: self.states,
-        }
+    #[inline]
+    fn rid(&self, id: u32) -> u32 {
+        self.btf.entries[id as usize].resolved_id
+    }
+
+    #[inline]
+    fn rsize(&self, id: u32) -> u32 {
+        self.btf.entries[id as usize].resolved_size
     }
 
     /// `btf_check_all_types()`.
     pub fn check_all_types(&mut self) -> Result<(), Failure> {
         for id in self.btf.ids() {
-            let t = self.btf.record_at(self.btf.positions[id as usize]);
+            let t = self.btf.record_of(self.btf.entries[id as usize]);
             if t.kind().needs_resolve() && !self.is_resolved(id) {
                 self.resolve(&t, id)?;
             }
@@ -114,7 +102,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     #[inline]
     fn is_resolved(&self, id: u32) -> bool {
-        self.states.get(id as usize) == Some(&VisitState::Resolved)
+        self.btf.entries.get(id as usize).is_some_and(|e| e.state == VisitState::Resolved)
     }
 
     /// `env_type_is_resolve_sink`: whether the walk stops at `t`.
@@ -131,11 +119,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if self.stack.len() == self.depth_limit {
             return Err(Stop::TooDeep);
         }
-        match self.states.get(id as usize) {
-            Some(VisitState::NotVisited) => {}
+        match self.btf.entries.get_mut(id as usize) {
+            Some(e) if e.state == VisitState::NotVisited => e.state = VisitState::Visited,
             _ => return Err(Stop::Loop),
         }
-        self.states[id as usize] = VisitState::Visited;
         self.stack.push(Vertex { id, next_member: 0 });
         if self.mode == Mode::Tbd {
             if t.kind() == Kind::PTR {
@@ -149,10 +136,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     fn pop_resolved(&mut self, resolved_id: u32, resolved_size: u32) {
         if let Some(v) = self.stack.pop() {
-            let i = v.id as usize;
-            self.ids[i] = resolved_id;
-            self.sizes[i] = resolved_size;
-            self.states[i] = VisitState::Resolved;
+            let e = &mut self.btf.entries[v.id as usize];
+            e.resolved_id = resolved_id;
+            e.resolved_size = resolved_size;
+            e.state = VisitState::Resolved;
         }
     }
 
@@ -174,7 +161,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             return Some((id, t, t.common.size()));
         }
         if k == Kind::ARRAY {
-            return Some((id, t, self.sizes[id as usize]));
+            return Some((id, t, self.rsize(id)));
         }
         if k == Kind::PTR {
             return Some((id, t, 8));
@@ -182,7 +169,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if !k.is_modifier() && k != Kind::VAR {
             return None;
         }
-        let rid = self.ids[id as usize];
+        let rid = self.rid(id);
         let r = self.btf.by_id(rid)?;
         if r.is_nosize() {
             return None;
@@ -191,7 +178,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if rk.has_size() {
             Some((rid, r, r.common.size()))
         } else if rk == Kind::ARRAY {
-            Some((rid, r, self.sizes[rid as usize]))
+            Some((rid, r, self.rsize(rid)))
         } else if rk == Kind::PTR {
             Some((rid, r, 8))
         } else {
@@ -201,7 +188,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `btf_type_id_resolve`: the recorded `resolved_id` and its type.
     fn id_resolve(&self, id: u32) -> (u32, Option<TypeRecord<'a>>) {
-        let rid = self.ids[id as usize];
+        let rid = self.rid(id);
         (rid, self.btf.by_id(rid))
     }
 
@@ -492,7 +479,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                     return Err(fail(Check::MemberNotByteAligned));
                 }
                 let msize = if k == Kind::ARRAY {
-                    self.sizes[m.type_id as usize]
+                    self.rsize(m.type_id)
                 } else {
                     mt.common.size()
                 };
@@ -656,12 +643,13 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `btf_func_proto_check`: return and parameter types, at the proto's id.
     fn func_proto_check(&mut self, t: &TypeRecord<'a>, id: u32) -> Result<(), Failure> {
-        let type_fail = |check| Failure {
+        let at = self.btf.abs(t.pos);
+        let type_fail = move |check| Failure {
             stage: Stage::Resolve,
             check,
             site: Site::Type { id },
             errno: errno::EINVAL,
-            offset: Some(self.btf.abs(t.pos)),
+            offset: Some(at),
         };
         let ret = t.common.type_id();
         if ret != 0 {
@@ -722,7 +710,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if !self.is_resolved(id) {
             return false;
         }
-        let (rid, rsize) = (self.ids[id as usize], self.sizes[id as usize]);
+        let (rid, rsize) = (self.rid(id), self.rsize(id));
         let k = t.kind();
         if k.is_composite() || k == Kind::DATASEC {
             return rid == 0 && rsize == 0;

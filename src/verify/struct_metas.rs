@@ -11,7 +11,6 @@
 use super::btf::{Btf, RecordExt};
 use super::error::{errno, Check, Failure, Site, SpecialFieldError as E, Stage};
 use super::meta::member_bit_offset;
-use super::resolve::Resolved;
 use super::Note;
 use crate::raw::{Kind, TypeRecord};
 use std::collections::HashMap;
@@ -36,26 +35,48 @@ pub const DTOR_STRUCTS_6_18: &[&str] = &[
     "prog_test_member",
 ];
 
-/// The kernel's own BTF, indexed lazily by (name, kind).
+/// The kernel's own BTF, read and indexed by (name, kind) on first use, so
+/// verifications that never need it never pay for it.
 #[derive(Debug)]
 pub struct KernelBtf {
     pub path: String,
-    bytes: Vec<u8>,
+    bytes: OnceLock<Option<Vec<u8>>>,
     index: OnceLock<HashMap<(Vec<u8>, u8), u32>>,
 }
 
 impl KernelBtf {
+    /// Kernel BTF already in memory.
     pub fn new(path: impl Into<String>, bytes: Vec<u8>) -> Self {
         KernelBtf {
             path: path.into(),
-            bytes,
+            bytes: OnceLock::from(Some(bytes)),
             index: OnceLock::new(),
         }
     }
 
+    /// Kernel BTF read from `path` (raw BTF or ELF) when first needed.
+    pub fn from_path(path: impl Into<String>) -> Self {
+        KernelBtf {
+            path: path.into(),
+            bytes: OnceLock::new(),
+            index: OnceLock::new(),
+        }
+    }
+
+    /// Whether the BTF could be read.
+    pub fn available(&self) -> bool {
+        self.bytes().is_some()
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        self.bytes
+            .get_or_init(|| crate::input::load(&self.path).ok().map(|i| i.btf().to_vec()))
+            .as_deref()
+    }
+
     /// `bpf_find_btf_id` on vmlinux: the first type with this name and kind.
     pub fn find(&self, name: &[u8], kind: Kind) -> Option<u32> {
-        let index = self.index.get_or_init(|| build_index(&self.bytes));
+        let index = self.index.get_or_init(|| self.bytes().map(build_index).unwrap_or_default());
         index.get(&(name.to_vec(), kind.0)).copied()
     }
 }
@@ -507,7 +528,6 @@ impl Record {
 /// Runs the pass. `notes` says when the kernel's BTF was needed but absent.
 pub fn check(
     btf: &Btf<'_>,
-    _resolved: &Resolved,
     vmlinux: Option<&KernelBtf>,
     notes: &mut Vec<Note>,
 ) -> Result<(), Failure> {
@@ -626,7 +646,7 @@ fn check_kptr(
         0 => b"(anon)",
         _ => p.name(&target),
     };
-    let Some(kernel) = vmlinux else {
+    let Some(kernel) = vmlinux.filter(|k| k.available()) else {
         notes.push(Note::VmlinuxNeeded {
             what: format!(
                 "kptr to struct {} judged without the kernel's BTF (assumed a program-local type)",
