@@ -419,7 +419,12 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
         let rec = cursor.take(common, tail_len);
         meta.check_kind(&rec)?;
         if btf.entries.len() < cap {
-            btf.entries.push(Entry::new(rec.common.name_off, rec.common.info, rec.common.size_type, rec.pos));
+            btf.entries.push(Entry::new(
+                rec.common.name_off,
+                rec.common.info,
+                rec.common.size_type,
+                rec.pos,
+            ));
         }
         id = id.wrapping_add(1);
     }

@@ -161,7 +161,11 @@ mod cache_tests {
         for _ in 0..2 {
             for off in 0..section.len() {
                 let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
-                assert_eq!(cache.is_identifier(&section, off as u32), is_identifier(&section[off..end]), "offset {off}");
+                assert_eq!(
+                    cache.is_identifier(&section, off as u32),
+                    is_identifier(&section[off..end]),
+                    "offset {off}"
+                );
             }
         }
     }
@@ -171,7 +175,11 @@ impl Clone for IdentCache {
     fn clone(&self) -> Self {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
         IdentCache {
-            bits: self.bits.iter().map(|w| AtomicU64::new(w.load(Relaxed))).collect(),
+            bits: self
+                .bits
+                .iter()
+                .map(|w| AtomicU64::new(w.load(Relaxed)))
+                .collect(),
         }
     }
 }

@@ -102,7 +102,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     #[inline]
     fn is_resolved(&self, id: u32) -> bool {
-        self.btf.entries.get(id as usize).is_some_and(|e| e.state == VisitState::Resolved)
+        self.btf
+            .entries
+            .get(id as usize)
+            .is_some_and(|e| e.state == VisitState::Resolved)
     }
 
     /// `env_type_is_resolve_sink`: whether the walk stops at `t`.

@@ -76,7 +76,9 @@ impl KernelBtf {
 
     /// `bpf_find_btf_id` on vmlinux: the first type with this name and kind.
     pub fn find(&self, name: &[u8], kind: Kind) -> Option<u32> {
-        let index = self.index.get_or_init(|| self.bytes().map(build_index).unwrap_or_default());
+        let index = self
+            .index
+            .get_or_init(|| self.bytes().map(build_index).unwrap_or_default());
         index.get(&(name.to_vec(), kind.0)).copied()
     }
 }
@@ -206,10 +208,16 @@ impl<'a> Parser<'_, 'a> {
     /// `btf_find_by_name_kind` for STRUCT.
     fn find_struct(&self, name: &[u8]) -> Option<u32> {
         self.btf.ids().find(|&id| {
-            self.btf
-                .by_id(id)
-                .is_some_and(|r| r.kind() == Kind::STRUCT && self.name(&r) == name)
+            let e = self.btf.entries[id as usize];
+            kind_of(e.info) == Kind::STRUCT && self.name_at(e.name_off) == name
         })
+    }
+
+    fn name_at(&self, off: u32) -> &'a [u8] {
+        match off {
+            0 => b"",
+            off => self.btf.strings.get(off).unwrap_or(b""),
+        }
     }
 
     /// `btf_find_kptr`: a (volatile) pointer to a kflag-0 type tag.
@@ -493,6 +501,10 @@ impl<'a> Parser<'_, 'a> {
     }
 }
 
+fn kind_of(info: u32) -> Kind {
+    Kind(((info >> 24) & 0x1f) as u8)
+}
+
 /// `btf_repeat_fields`: copies the fields from `base` on `repeat` more times,
 /// `elem_size` bytes apart.
 fn repeat(info: &mut Vec<FieldInfo>, base: usize, repeat: u32, elem_size: u32) -> R<()> {
@@ -526,11 +538,7 @@ impl Record {
 }
 
 /// Runs the pass. `notes` says when the kernel's BTF was needed but absent.
-pub fn check(
-    btf: &Btf<'_>,
-    vmlinux: Option<&KernelBtf>,
-    notes: &mut Vec<Note>,
-) -> Result<(), Failure> {
+pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) -> Result<(), Failure> {
     let p = Parser { btf };
     let fail = |e: E, errno: i32, id: u32| Failure {
         stage: Stage::StructMetas,
@@ -542,13 +550,30 @@ pub fn check(
 
     // Ids that mark a struct for parsing: the special structs by name, then
     // every kptr-typed pointer.
-    let mut marks: Vec<u32> = ALLOC_OBJ_FIELDS.iter().filter_map(|n| p.find_struct(n)).collect();
+    // One pass: the first STRUCT of each special name, and kptr pointers.
+    let mut special: [Option<u32>; ALLOC_OBJ_FIELDS.len()] = [None; ALLOC_OBJ_FIELDS.len()];
+    let mut marks: Vec<u32> = Vec::new();
     for id in btf.ids() {
-        let t = btf.by_id(id).expect("kept ids exist");
-        if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
-            marks.push(id);
+        let e = btf.entries[id as usize];
+        match kind_of(e.info) {
+            Kind::STRUCT => {
+                let name = p.name_at(e.name_off);
+                if name.starts_with(b"bpf_") {
+                    if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name) {
+                        special[i].get_or_insert(id);
+                    }
+                }
+            }
+            Kind::PTR | Kind::VOLATILE => {
+                let t = btf.record_of(e);
+                if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
+                    marks.push(id);
+                }
+            }
+            _ => {}
         }
     }
+    marks.extend(special.iter().flatten());
     if marks.is_empty() {
         return Ok(());
     }
@@ -556,8 +581,12 @@ pub fn check(
 
     let mut records: Vec<(u32, Record)> = Vec::new();
     for id in btf.ids() {
-        let t = btf.by_id(id).expect("kept ids exist");
-        if t.kind() != Kind::STRUCT || !t.members().any(|m| marks.binary_search(&m.type_id).is_ok()) {
+        let e = btf.entries[id as usize];
+        if kind_of(e.info) != Kind::STRUCT {
+            continue;
+        }
+        let t = btf.record_of(e);
+        if !t.members().any(|m| marks.binary_search(&m.type_id).is_ok()) {
             continue;
         }
         let mut info = Vec::new();

@@ -608,8 +608,14 @@ fn catalogue_coverage() {
             missing.push(*pat);
         }
     }
-    assert!(missing.is_empty(), "catalogue messages no recorded case reaches: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "catalogue messages no recorded case reaches: {missing:?}"
+    );
     for pat in UNREACHABLE {
-        assert!(!logs.iter().any(|l| matches(pat, l)), "{pat:?} was believed unreachable but a case reached it");
+        assert!(
+            !logs.iter().any(|l| matches(pat, l)),
+            "{pat:?} was believed unreachable but a case reached it"
+        );
     }
 }

@@ -62,14 +62,18 @@ pub fn special(s: &mut Suite) {
             b.struct_("s", 8, &[m("c", c, 0), m("l", l, 16)]);
         },
     );
-    s.b("lock_array2", "an array of two locks in a struct parsed for its kptr (EINVAL)", |b| {
-        let sp = base(b);
-        let l = lock(b, &sp);
-        let a = b.array(l, sp.u32_, 2);
-        let t = b.struct_("F", 8, &[m("x", sp.u64_, 0)]);
-        let p = kptr(b, "kptr_untrusted", t);
-        b.struct_("s", 16, &[m("l", a, 0), m("p", p, 64)]);
-    });
+    s.b(
+        "lock_array2",
+        "an array of two locks in a struct parsed for its kptr (EINVAL)",
+        |b| {
+            let sp = base(b);
+            let l = lock(b, &sp);
+            let a = b.array(l, sp.u32_, 2);
+            let t = b.struct_("F", 8, &[m("x", sp.u64_, 0)]);
+            let p = kptr(b, "kptr_untrusted", t);
+            b.struct_("s", 16, &[m("l", a, 0), m("p", p, 64)]);
+        },
+    );
     s.b("lock_array1", "an array of one lock is fine", |b| {
         let sp = base(b);
         let l = lock(b, &sp);
