@@ -42,7 +42,15 @@ fn check(blob: &[u8]) {
     let j = json::render("fuzz.btf", &v);
     let _ = j.to_string();
 
-    for (level, size) in [(1, 1), (1, 17), (9, 17), (1, 4096), (9, 4096), (1, 0), (1, u32::MAX >> 2)] {
+    for (level, size) in [
+        (1, 1),
+        (1, 17),
+        (9, 17),
+        (1, 4096),
+        (9, 4096),
+        (1, 0),
+        (1, u32::MAX >> 2),
+    ] {
         let out = logbuf::finalize(&log, LogRequest { level, size }, v.errno());
         if size > 0 {
             assert!(out.text.len() < size as usize);

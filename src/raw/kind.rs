@@ -46,6 +46,14 @@ macro_rules! kinds {
 
             /// Every known kind, in number order.
             pub const ALL: &'static [Kind] = &[$( Kind::$konst, )*];
+
+            /// `(fixed, per_vlen)` tail sizes indexed by kind number; zero for
+            /// unknown kinds. The branch-free form of [`Kind::tail`].
+            pub const TAIL_TABLE: [(u32, u32); 32] = {
+                let mut t = [(0u32, 0u32); 32];
+                $( t[$num] = ($fixed, $per); )*
+                t
+            };
         }
     };
 }

@@ -89,7 +89,8 @@ impl<'a> Btf<'a> {
             info: e.info,
             size_type: e.size_type,
         };
-        let tail_len = common.tail_len().unwrap_or(0) as usize;
+        let (fixed, per) = Kind::TAIL_TABLE[((e.info >> 24) & 0x1f) as usize];
+        let tail_len = (fixed + per * (e.info & 0xffff)) as usize;
         let start = e.pos as usize + COMMON_LEN as usize;
         TypeRecord {
             pos: e.pos,

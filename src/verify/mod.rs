@@ -114,7 +114,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         strings_start,
         entries: Vec::new(),
         records_walked: 0,
-        idents: names::IdentCache::new(header.str_len as usize),
+        idents: names::IdentCache::new(&blob[strings_start as usize..]),
     };
     let pre = |check| Failure {
         stage: Stage::Meta,

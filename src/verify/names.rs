@@ -90,57 +90,128 @@ mod tests {
     }
 }
 
-/// Memoised [`is_identifier`] over one string section: names are shared by
-/// many types (vmlinux references ~125k distinct names ~230k times), so each
-/// offset is scanned once. Two bits per offset: known, valid.
-#[derive(Debug, Default)]
+/// [`is_identifier`] for every string of a section, computed in one
+/// sequential pass (random probes into a 2 MiB string section cost a cache
+/// miss each; vmlinux makes ~230k of them). Names that start inside another
+/// string are rare and scanned on demand.
+#[derive(Debug, Default, Clone)]
 pub struct IdentCache {
-    bits: Vec<std::sync::atomic::AtomicU64>,
+    /// Bit `off`: a string starts at `off`.
+    starts: Vec<u64>,
+    /// Bit `off`: the string starting at `off` is an identifier.
+    valid: Vec<u64>,
 }
 
 impl IdentCache {
-    pub fn new(section_len: usize) -> Self {
-        let words = (section_len * 2).div_ceil(64);
-        IdentCache {
-            bits: (0..words).map(|_| std::sync::atomic::AtomicU64::new(0)).collect(),
+    pub fn new(section: &[u8]) -> Self {
+        let n = section.len();
+        let words = n.div_ceil(64);
+        let mut starts = vec![0u64; words];
+        let mut valid = vec![0u64; words];
+        let mut start = 0;
+        // memchr finds each NUL with SIMD; the bytes between are classified
+        // eight at a time.
+        for nul in memchr::memchr_iter(0, section).chain(std::iter::once(n)) {
+            if start > n {
+                break;
+            }
+            let s = &section[start..nul.min(n)];
+            starts[start / 64] |= 1 << (start % 64);
+            if is_identifier_fast(s) {
+                valid[start / 64] |= 1 << (start % 64);
+            }
+            start = nul + 1;
         }
+        IdentCache { starts, valid }
     }
 
     /// Whether the string at `off` of `section` is an identifier; `off` must
     /// be a valid offset.
     #[inline]
     pub fn is_identifier(&self, section: &[u8], off: u32) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        let bit = off as usize * 2;
-        let Some(word) = self.bits.get(bit / 64) else {
-            return scan_identifier(section, off as usize);
-        };
-        let shift = bit % 64;
-        let w = word.load(Relaxed);
-        if w >> shift & 1 != 0 {
-            return w >> (shift + 1) & 1 != 0;
+        let (w, b) = (off as usize / 64, off % 64);
+        match self.starts.get(w) {
+            Some(s) if s >> b & 1 != 0 => self.valid[w] >> b & 1 != 0,
+            _ => scan_identifier(section, off as usize),
         }
-        let valid = scan_identifier(section, off as usize);
-        // Load/store, not a read-modify-write: a lost update only costs a rescan.
-        word.store(word.load(Relaxed) | (1 | (valid as u64) << 1) << shift, Relaxed);
-        valid
     }
 }
 
-/// One pass: first byte, later bytes and length up to the NUL.
+/// `REST[b]` is 0xff when `b` may follow the first byte of an identifier
+/// and 0 otherwise (NUL included), so eight lookups AND-ed together say
+/// whether a whole word is made of identifier bytes.
+const REST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if CLASS[i] & (ALPHA | DIGIT) != 0 || b == b'_' || b == b'.' {
+            t[i] = 0xff;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// [`is_identifier`] on a string without its NUL, eight bytes at a time.
+fn is_identifier_fast(s: &[u8]) -> bool {
+    let Some((&f, rest)) = s.split_first() else {
+        return false;
+    };
+    if !first_ok(f) || s.len() > NAME_LEN_MAX {
+        return false;
+    }
+    let mut chunks = rest.chunks_exact(8);
+    for w in &mut chunks {
+        let all = REST[w[0] as usize]
+            & REST[w[1] as usize]
+            & REST[w[2] as usize]
+            & REST[w[3] as usize]
+            & REST[w[4] as usize]
+            & REST[w[5] as usize]
+            & REST[w[6] as usize]
+            & REST[w[7] as usize];
+        if all == 0 {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| REST[b as usize] != 0)
+}
+
+/// One pass: first byte, later bytes and length up to the NUL, eight bytes
+/// at a time while no NUL is in sight.
 fn scan_identifier(section: &[u8], off: usize) -> bool {
     let Some(s) = section.get(off..) else { return false };
     match s.first() {
         Some(&f) if first_ok(f) => {}
         _ => return false,
     }
-    for (i, &b) in s.iter().enumerate().skip(1) {
+    let mut i = 1;
+    // Whole words: no byte is NUL and every byte is allowed.
+    while i + 8 <= s.len() && i < NAME_LEN_MAX {
+        let w = &s[i..i + 8];
+        let all = REST[w[0] as usize]
+            & REST[w[1] as usize]
+            & REST[w[2] as usize]
+            & REST[w[3] as usize]
+            & REST[w[4] as usize]
+            & REST[w[5] as usize]
+            & REST[w[6] as usize]
+            & REST[w[7] as usize];
+        if all == 0 {
+            break;
+        }
+        i += 8;
+    }
+    // The rest byte by byte: the NUL, a bad byte, or the length limit.
+    while let Some(&b) = s.get(i) {
         if b == 0 {
             return i <= NAME_LEN_MAX;
         }
-        if i >= NAME_LEN_MAX || !rest_ok(b) {
+        if i >= NAME_LEN_MAX || REST[b as usize] == 0 {
             return false;
         }
+        i += 1;
     }
     // No NUL before the section end (only on unverified sections).
     s.len() <= NAME_LEN_MAX
@@ -157,7 +228,7 @@ mod cache_tests {
         section.push(0);
         section.extend(std::iter::repeat_n(b'b', 513));
         section.push(0);
-        let cache = IdentCache::new(section.len());
+        let cache = IdentCache::new(&section);
         for _ in 0..2 {
             for off in 0..section.len() {
                 let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
@@ -167,19 +238,6 @@ mod cache_tests {
                     "offset {off}"
                 );
             }
-        }
-    }
-}
-
-impl Clone for IdentCache {
-    fn clone(&self) -> Self {
-        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-        IdentCache {
-            bits: self
-                .bits
-                .iter()
-                .map(|w| AtomicU64::new(w.load(Relaxed)))
-                .collect(),
         }
     }
 }
