@@ -17,10 +17,12 @@
 
 pub mod builder;
 pub mod diag;
+pub mod dump;
 pub mod input;
 pub mod oracle;
 pub mod profile;
 pub mod raw;
+pub mod text;
 pub mod verify;
 
 pub use profile::{Features, Profile};

@@ -86,12 +86,11 @@ pub fn run(args: KernelLoadArgs) -> i32 {
         };
         let ours = args.compare.then(|| {
             let v = verify::verify(input.btf(), &opts);
-            let full = kernel_log::render(&v);
             let req = logbuf::LogRequest {
                 level,
                 size: if level == 0 { 0 } else { size },
             };
-            logbuf::finalize(&full, req, v.errno())
+            kernel_log::render_for(&v, req)
         });
         let agree = ours.as_ref().map(|o| o.errno == k.errno && o.text == k.log);
         bad |= match agree {

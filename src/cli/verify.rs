@@ -85,12 +85,11 @@ pub fn run(args: VerifyArgs) -> i32 {
         let mut errno = v.errno();
         let wants_log = args.out.format == Format::Kernel || args.out.log_size.is_some();
         let log = wants_log.then(|| {
-            let full = kernel_log::render(&v);
             let req = logbuf::LogRequest {
                 level: args.out.log_level,
-                size: args.out.log_size.unwrap_or(u32::MAX >> 2),
+                size: args.out.log_size.unwrap_or(logbuf::MAX_LOG_SIZE),
             };
-            logbuf::finalize(&full, req, errno)
+            kernel_log::render_for(&v, req)
         });
         if let Some(l) = &log {
             errno = l.errno;

@@ -9,7 +9,7 @@
 //! Mirrors `btf_verifier_log_*()` and the `*_log()` callbacks in
 //! kernel/bpf/btf.c (v6.18).
 
-use super::klog::KernelLogWriter;
+use super::klog::{Keep, KernelLogWriter};
 use super::messages::message;
 use crate::raw::{Kind, RecordCursor, Strings, TypeRecord};
 use crate::verify::error::{Check, Site, Stage};
@@ -287,15 +287,60 @@ enum From {
     Record(u32),
 }
 
-/// The full log at level 1 (levels 1-15 print the same).
+/// The full log at level 1 (levels 1-15 print the same), as the kernel's
+/// largest buffer (1 GiB) would hold it.
 pub fn render(v: &Verification<'_>) -> Vec<u8> {
-    render_from(v, From::Start)
+    render_from(
+        v,
+        From::Start,
+        KernelLogWriter::with_capacity(initial_capacity(v)),
+    )
+    .into_kept()
 }
 
-/// The last line of the level-1 log, without its newline; `None` when the
-/// log is empty. Renders only as much of the tail as needed.
+/// The log as a user buffer of `req` receives it, keeping only that much in
+/// memory (the tail, or the head with `BPF_LOG_FIXED`).
+pub fn render_for(
+    v: &Verification<'_>,
+    req: crate::diag::logbuf::LogRequest,
+) -> crate::diag::logbuf::LogOutcome {
+    use crate::diag::logbuf::{finalize_kept, LOG_FIXED};
+    let room = req.size.saturating_sub(1) as usize;
+    let keep = if req.level & LOG_FIXED != 0 {
+        Keep::Head(room)
+    } else {
+        Keep::Tail(room)
+    };
+    let w = render_from(
+        v,
+        From::Start,
+        KernelLogWriter::keeping(keep, initial_capacity(v)),
+    );
+    let total = w.total();
+    // The 16 MiB size check fails before the log exists.
+    let no_log = v.failure.is_some_and(|f| f.stage == Stage::Size);
+    let mut out = finalize_kept(w.into_kept(), total, req, v.errno());
+    if no_log {
+        out.true_size = 0;
+    }
+    out
+}
+
+fn initial_capacity(v: &Verification<'_>) -> usize {
+    v.btf.as_ref().map_or(4096, |b| b.types.len() * 3 + 512)
+}
+
+/// Longest last line reported (a pathological blob can make a line of tens
+/// of megabytes; the tail of it is kept).
+pub const LAST_LINE_MAX: usize = 64 << 10;
+
+/// The last line of the level-1 log, without its newline (at most its last
+/// [`LAST_LINE_MAX`] bytes); `None` when the log is empty. Renders only as
+/// much of the tail as needed.
 pub fn last_line(v: &Verification<'_>) -> Option<Vec<u8>> {
     let total = v.btf.as_ref().map_or(0, |b| walked_records(v, b));
+    // One byte more than a reported line, for its newline.
+    let window = LAST_LINE_MAX + 1;
     let mut back = 1u32;
     loop {
         let from = if total > back {
@@ -303,13 +348,19 @@ pub fn last_line(v: &Verification<'_>) -> Option<Vec<u8>> {
         } else {
             From::Start
         };
-        let log = render_from(v, from);
+        let log = render_from(v, from, KernelLogWriter::keeping(Keep::Tail(window), 4096)).into_kept();
         let body = log.strip_suffix(b"\n").unwrap_or(&log);
-        if let Some(nl) = body.iter().rposition(|&b| b == b'\n') {
-            return Some(body[nl + 1..].to_vec());
-        }
-        if from == From::Start {
-            return if log.is_empty() { None } else { Some(body.to_vec()) };
+        let line = match body.iter().rposition(|&b| b == b'\n') {
+            Some(nl) => Some(&body[nl + 1..]),
+            // A full window without a newline: the line is at least that long.
+            None if log.len() == window || from == From::Start => Some(body),
+            None => None,
+        };
+        if let Some(line) = line {
+            if log.is_empty() {
+                return None;
+            }
+            return Some(line[line.len().saturating_sub(LAST_LINE_MAX)..].to_vec());
         }
         back = back.saturating_mul(4);
     }
@@ -324,22 +375,15 @@ fn walked_records(v: &Verification<'_>, btf: &crate::verify::Btf<'_>) -> u32 {
     }
 }
 
-fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
+fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLogWriter {
     let failure = v.failure;
     if let Some(f) = failure {
         if f.stage == Stage::Size {
-            return Vec::new();
+            return w;
         }
     }
     let strings = v.btf.as_ref().map(|b| b.strings).unwrap_or_default();
-    let cap = match (&v.btf, from) {
-        (Some(b), From::Start) => b.types.len() * 3 + 512,
-        _ => 4096,
-    };
-    let mut r = Renderer {
-        w: KernelLogWriter::with_capacity(cap),
-        strings,
-    };
+    let mut r = Renderer { w, strings };
     if from == From::Start {
         r.header(v);
     }
@@ -350,7 +394,7 @@ fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
                 r.w.lit(text.as_bytes());
             }
         }
-        return r.w.buf;
+        return r.w;
     };
 
     let stop_id = match failure {
@@ -396,7 +440,7 @@ fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
         }
     }
 
-    let Some(f) = failure else { return r.w.buf };
+    let Some(f) = failure else { return r.w };
     let text = message(&f.check);
     let text = text.as_deref();
     match (f.site, f.stage) {
@@ -481,5 +525,5 @@ fn render_from(v: &Verification<'_>, from: From) -> Vec<u8> {
         }
         (Site::Enumerator { .. }, _) => {}
     }
-    r.w.buf
+    r.w
 }

@@ -5,18 +5,58 @@
 /// Bytes one log call can contribute (`BPF_VERIFIER_TMP_LOG_SIZE - 1`).
 pub const CALL_CAP: usize = 1023;
 
-#[derive(Default, Debug)]
+/// Which part of the log is kept, like the kernel's user buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The last `n` bytes (rotating mode).
+    Tail(usize),
+    /// The first `n` bytes (`BPF_LOG_FIXED`).
+    Head(usize),
+}
+
+#[derive(Debug)]
 pub struct KernelLogWriter {
     pub buf: Vec<u8>,
     start: usize,
+    keep: Keep,
+    /// Bytes produced so far, kept or not.
+    total: u64,
 }
 
+/// Slack before a tail-keeping writer drops its oldest bytes.
+const SLACK: usize = 1 << 20;
+
 impl KernelLogWriter {
+    /// A writer that keeps everything up to the kernel's largest buffer.
     pub fn with_capacity(n: usize) -> Self {
+        Self::keeping(Keep::Tail(crate::diag::logbuf::MAX_LOG_SIZE as usize), n)
+    }
+
+    pub fn keeping(keep: Keep, capacity: usize) -> Self {
+        let bound = match keep {
+            Keep::Tail(n) | Keep::Head(n) => n,
+        };
         KernelLogWriter {
-            buf: Vec::with_capacity(n),
+            buf: Vec::with_capacity(capacity.min(bound.saturating_add(SLACK))),
             start: 0,
+            keep,
+            total: 0,
         }
+    }
+
+    /// Bytes the whole log has (what `log_true_size` counts, minus the NUL).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The kept bytes.
+    pub fn into_kept(mut self) -> Vec<u8> {
+        if let Keep::Tail(n) = self.keep {
+            if self.buf.len() > n {
+                self.buf.drain(..self.buf.len() - n);
+            }
+        }
+        self.buf
     }
 
     /// One log call: whatever `f` writes is cut to [`CALL_CAP`] bytes.
@@ -26,6 +66,14 @@ impl KernelLogWriter {
         f(self);
         if self.buf.len() - self.start > CALL_CAP {
             self.buf.truncate(self.start + CALL_CAP);
+        }
+        self.total += (self.buf.len() - self.start) as u64;
+        match self.keep {
+            Keep::Tail(n) if self.buf.len() > n.saturating_add(SLACK) => {
+                self.buf.drain(..self.buf.len() - n);
+            }
+            Keep::Head(n) if self.buf.len() > n => self.buf.truncate(n),
+            _ => {}
         }
     }
 

@@ -6,6 +6,8 @@ use crate::verify::errno;
 
 /// `BPF_LOG_FIXED`.
 pub const LOG_FIXED: u32 = 8;
+/// The largest log buffer the kernel takes (`UINT_MAX >> 2`).
+pub const MAX_LOG_SIZE: u32 = u32::MAX >> 2;
 
 /// How the caller asked for the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +63,32 @@ pub fn finalize(full: &[u8], req: LogRequest, verdict_errno: i32) -> LogOutcome 
         text,
         true_size,
         errno: errno::ENOSPC,
+    }
+}
+
+/// Like [`finalize`], for a log rendered with only the kept part in memory:
+/// `kept` is the head or tail the buffer holds, `total` the whole length.
+pub fn finalize_kept(kept: Vec<u8>, total: u64, req: LogRequest, verdict_errno: i32) -> LogOutcome {
+    if req.level == 0 {
+        return LogOutcome {
+            text: Vec::new(),
+            true_size: 0,
+            errno: verdict_errno,
+        };
+    }
+    let true_size = u32::try_from(total + 1).unwrap_or(u32::MAX);
+    if req.size == 0 {
+        return LogOutcome {
+            text: Vec::new(),
+            true_size,
+            errno: verdict_errno,
+        };
+    }
+    let fits = total < req.size as u64;
+    LogOutcome {
+        text: kept,
+        true_size,
+        errno: if fits { verdict_errno } else { errno::ENOSPC },
     }
 }
 

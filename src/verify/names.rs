@@ -112,7 +112,7 @@ impl IdentCache {
         // memchr finds each NUL with SIMD; the bytes between are classified
         // eight at a time.
         for nul in memchr::memchr_iter(0, section).chain(std::iter::once(n)) {
-            if start > n {
+            if start >= n {
                 break;
             }
             let s = &section[start..nul.min(n)];

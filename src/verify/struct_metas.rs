@@ -195,6 +195,17 @@ type R<T> = Result<T, (E, i32)>;
 
 struct Parser<'b, 'a> {
     btf: &'b Btf<'a>,
+    /// Nested structs already walked without finding a field, with how many
+    /// levels deep their walk went. The kernel rewalks shared nested structs
+    /// every time (exponential in the nesting); the answer is the same as
+    /// long as the depth limit is not reached, so btfcheck walks them once.
+    empty: std::cell::RefCell<HashMap<u32, u32>>,
+    /// Deepest nesting level reached by the walk in progress.
+    deepest: std::cell::Cell<u32>,
+    /// `contains:` decl tags by (target id, component index), in id order.
+    contains_tags: OnceLock<HashMap<(u32, i32), Vec<u32>>>,
+    /// First STRUCT of each name.
+    structs_by_name: OnceLock<HashMap<&'a [u8], u32>>,
 }
 
 impl<'a> Parser<'_, 'a> {
@@ -207,10 +218,17 @@ impl<'a> Parser<'_, 'a> {
 
     /// `btf_find_by_name_kind` for STRUCT.
     fn find_struct(&self, name: &[u8]) -> Option<u32> {
-        self.btf.ids().find(|&id| {
-            let e = self.btf.entries[id as usize];
-            kind_of(e.info) == Kind::STRUCT && self.name_at(e.name_off) == name
-        })
+        let index = self.structs_by_name.get_or_init(|| {
+            let mut map = HashMap::new();
+            for id in self.btf.ids() {
+                let e = self.btf.entries[id as usize];
+                if kind_of(e.info) == Kind::STRUCT {
+                    map.entry(self.name_at(e.name_off)).or_insert(id);
+                }
+            }
+            map
+        });
+        index.get(name).copied()
     }
 
     fn name_at(&self, off: u32) -> &'a [u8] {
@@ -394,9 +412,19 @@ impl<'a> Parser<'_, 'a> {
         if level >= MAX_DEPTH {
             return Err((E::TooDeep, errno::E2BIG));
         }
+        if let Some(&depth) = self.empty.borrow().get(&id) {
+            if level + depth < MAX_DEPTH {
+                self.deepest.set(self.deepest.get().max(level + depth));
+                return Ok(());
+            }
+        }
+        let outer = self.deepest.replace(level);
         let base = info.len();
         self.struct_fields(t, id, info, level)?;
+        let reached = self.deepest.get();
+        self.deepest.set(outer.max(reached));
         if info.len() == base {
+            self.empty.borrow_mut().insert(id, reached - level);
             return Ok(());
         }
         for f in &mut info[base..] {
@@ -423,14 +451,24 @@ impl<'a> Parser<'_, 'a> {
             return Ok(None);
         }
         const KEY: &[u8] = b"contains:";
-        let mut tags = self.btf.ids().filter_map(|id| {
-            let r = self.btf.by_id(id)?;
-            (r.kind() == Kind::DECL_TAG
-                && r.common.type_id() == owner
-                && r.component_idx() == comp_idx
-                && self.name(&r).starts_with(KEY))
-            .then_some(r)
+        let index = self.contains_tags.get_or_init(|| {
+            let mut map: HashMap<(u32, i32), Vec<u32>> = HashMap::new();
+            for id in self.btf.ids() {
+                let e = self.btf.entries[id as usize];
+                if kind_of(e.info) == Kind::DECL_TAG && self.name_at(e.name_off).starts_with(KEY) {
+                    let r = self.btf.record_of(e);
+                    map.entry((r.common.type_id(), r.component_idx()))
+                        .or_default()
+                        .push(id);
+                }
+            }
+            map
         });
+        let mut tags = index
+            .get(&(owner, comp_idx))
+            .into_iter()
+            .flatten()
+            .filter_map(|&id| self.btf.by_id(id));
         let Some(tag) = tags.next() else {
             return Err((E::GraphRootNoContains, errno::EINVAL));
         };
@@ -539,7 +577,13 @@ impl Record {
 
 /// Runs the pass. `notes` says when the kernel's BTF was needed but absent.
 pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) -> Result<(), Failure> {
-    let p = Parser { btf };
+    let p = Parser {
+        btf,
+        empty: Default::default(),
+        deepest: Default::default(),
+        contains_tags: OnceLock::new(),
+        structs_by_name: OnceLock::new(),
+    };
     let fail = |e: E, errno: i32, id: u32| Failure {
         stage: Stage::StructMetas,
         check: Check::SpecialField(e),

@@ -619,3 +619,21 @@ fn catalogue_coverage() {
         );
     }
 }
+
+/// `asm(dump --exact(b)) == b` for every case, valid or not.
+#[test]
+fn exact_text_round_trips_every_case() {
+    let mut n = 0;
+    for c in all_cases() {
+        if c.blob.len() > 1 << 20 {
+            continue;
+        }
+        let text = btfcheck::text::write_exact(&c.blob);
+        match btfcheck::text::assemble(&text) {
+            Ok(b) => assert!(b == c.blob, "{}: round trip changed the blob\n{text}", c.name),
+            Err(e) => panic!("{}: {e}\n{text}", c.name),
+        }
+        n += 1;
+    }
+    eprintln!("exact text round trip: {n} cases");
+}

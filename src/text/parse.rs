@@ -1,0 +1,797 @@
+//! `btfcheck asm`: text (exact form or bpftool's raw format) to a blob.
+//!
+//! Parsing keeps names symbolic; the string section is either given
+//! (`strings` block: names are looked up in it) or built in first-use
+//! order. The header is given field by field or computed from the layout.
+
+use super::escape::unquote;
+use crate::builder::info;
+use crate::raw::header::{Header, HEADER_LEN, MAGIC};
+use crate::raw::Kind;
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// A text error with its position (1-based line and column).
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("line {line}, column {column}: {message}")]
+pub struct AsmError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Name {
+    Offset(u32),
+    Text(Vec<u8>),
+}
+
+/// One value of a `key=value` pair, with where it stands.
+#[derive(Clone, Debug)]
+struct Value {
+    text: String,
+    col: usize,
+}
+
+#[derive(Debug)]
+struct Element {
+    line: usize,
+    name: Option<(Name, usize)>,
+    keys: Vec<(String, Value)>,
+}
+
+#[derive(Debug)]
+struct Record {
+    line: usize,
+    kind: Kind,
+    name: Name,
+    keys: Vec<(String, Value)>,
+    elements: Vec<Element>,
+}
+
+#[derive(Debug)]
+enum TypeItem {
+    Record(Record),
+    Words(Vec<u32>),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Debug)]
+enum Item {
+    Bytes(Vec<u8>),
+    Types(Vec<TypeItem>),
+    /// Explicit string section: chunks with their offsets.
+    Strings(Vec<(u32, Vec<u8>, bool)>),
+}
+
+struct Line<'a> {
+    no: usize,
+    text: &'a str,
+}
+
+impl Line<'_> {
+    fn err(&self, col: usize, message: impl Into<String>) -> AsmError {
+        AsmError {
+            line: self.no,
+            column: col + 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// Splits `s` (from byte `base` of the line) into tokens: words, quoted
+/// strings and `@N` names; returns (token, column).
+fn tokens(line: &Line<'_>, s: &str, base: usize) -> Result<Vec<(String, usize)>, AsmError> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if b[i] == b'\'' {
+            let (_, used) = unquote(&s[i..]).map_err(|(m, at)| line.err(base + i + at, m))?;
+            i += used;
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                if b[i] == b'\'' {
+                    let (_, used) = unquote(&s[i..]).map_err(|(m, at)| line.err(base + i + at, m))?;
+                    i += used;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        out.push((s[start..i].to_string(), base + start));
+    }
+    Ok(out)
+}
+
+fn parse_name(line: &Line<'_>, tok: &str, col: usize) -> Result<Name, AsmError> {
+    if let Some(num) = tok.strip_prefix('@') {
+        let num = num.split('\'').next().unwrap_or_default();
+        return num
+            .parse::<u32>()
+            .map(Name::Offset)
+            .map_err(|_| line.err(col, format!("expected a name offset after '@', found {tok:?}")));
+    }
+    if tok.starts_with('\'') {
+        let (bytes, _) = unquote(tok).map_err(|(m, at)| line.err(col + at, m))?;
+        if bytes == b"(anon)" || bytes.is_empty() {
+            return Ok(Name::Offset(0));
+        }
+        return Ok(Name::Text(bytes));
+    }
+    Err(line.err(col, format!("expected a name ('text' or @offset), found {tok:?}")))
+}
+
+fn key_values(line: &Line<'_>, toks: &[(String, usize)]) -> Result<Vec<(String, Value)>, AsmError> {
+    let mut out = Vec::new();
+    let mut in_comment = false;
+    for (tok, col) in toks {
+        // bpftool writes DATASEC entries with a "(VAR 'name')" comment.
+        if in_comment || tok.starts_with('(') {
+            in_comment = !tok.ends_with(')');
+            continue;
+        }
+        let Some((k, v)) = tok.split_once('=') else {
+            return Err(line.err(*col, format!("expected key=value, found {tok:?}")));
+        };
+        // bpftool writes "type_id=5, linkage=global" for VARs.
+        let v = v.strip_suffix(',').unwrap_or(v);
+        out.push((
+            k.to_string(),
+            Value {
+                text: v.to_string(),
+                col: col + k.len() + 1,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+fn kind_by_name(name: &str) -> Option<Kind> {
+    Kind::ALL.iter().copied().find(|k| k.display_name() == name)
+}
+
+fn hex_bytes(line: &Line<'_>, toks: &[(String, usize)]) -> Result<Vec<u8>, AsmError> {
+    toks.iter()
+        .map(|(t, c)| {
+            u8::from_str_radix(t, 16)
+                .ok()
+                .filter(|_| t.len() == 2)
+                .ok_or_else(|| line.err(*c, format!("expected a hex byte like 0a, found {t:?}")))
+        })
+        .collect()
+}
+
+struct Parsed {
+    /// `noheader`: the body bytes alone (blobs shorter than a header).
+    noheader: bool,
+    header: Vec<(String, Value, usize)>,
+    header_tail: Vec<u8>,
+    items: Vec<Item>,
+}
+
+fn parse(text: &str) -> Result<Parsed, AsmError> {
+    let mut p = Parsed {
+        noheader: false,
+        header: Vec::new(),
+        header_tail: Vec::new(),
+        items: Vec::new(),
+    };
+    // Which region new lines go to.
+    #[derive(PartialEq)]
+    enum In {
+        Body,
+        Types,
+        Strings,
+    }
+    let mut region = In::Body;
+    for (no, raw_line) in text.lines().enumerate() {
+        let line = Line {
+            no: no + 1,
+            text: raw_line,
+        };
+        let trimmed = raw_line.trim_start();
+        let indent = raw_line.len() - trimmed.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let toks = tokens(&line, trimmed, indent)?;
+        let (first, first_col) = (&toks[0].0, toks[0].1);
+        if indent > 0 {
+            // An element of the previous record, or a string.
+            match region {
+                In::Strings => {
+                    let Some(Item::Strings(chunks)) = p.items.last_mut() else {
+                        unreachable!("strings region has a strings item")
+                    };
+                    let off = first
+                        .strip_prefix('@')
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .ok_or_else(|| {
+                            line.err(first_col, "expected @offset at the start of a string line")
+                        })?;
+                    let (qt, qc) = toks
+                        .get(1)
+                        .ok_or_else(|| line.err(line.text.len(), "expected a quoted string"))?;
+                    if !qt.starts_with('\'') {
+                        return Err(line.err(*qc, "expected a quoted string"));
+                    }
+                    let (bytes, _) = unquote(qt).map_err(|(m, at)| line.err(qc + at, m))?;
+                    let noterm = match toks.get(2) {
+                        None => false,
+                        Some((t, _)) if t == "noterm" => true,
+                        Some((t, c)) => {
+                            return Err(line.err(
+                                *c,
+                                format!("expected 'noterm' or the end of the line, found {t:?}"),
+                            ))
+                        }
+                    };
+                    let expected: u32 = chunks
+                        .iter()
+                        .map(|(_, b, t)| b.len() as u32 + u32::from(*t))
+                        .sum();
+                    if off != expected {
+                        return Err(line.err(
+                            first_col,
+                            format!("this string starts at offset {expected}, not {off}"),
+                        ));
+                    }
+                    if chunks.last().is_some_and(|c| !c.2) {
+                        return Err(line.err(first_col, "no string may follow one marked noterm"));
+                    }
+                    chunks.push((off, bytes, !noterm));
+                }
+                _ => {
+                    let Some(Item::Types(types)) = p.items.last_mut() else {
+                        return Err(line.err(indent, "an indented line must follow a type record"));
+                    };
+                    let Some(TypeItem::Record(rec)) = types.last_mut() else {
+                        return Err(line.err(indent, "an indented line must follow a type record"));
+                    };
+                    let (name, rest) = if first.starts_with('\'') || first.starts_with('@') {
+                        (
+                            Some((parse_name(&line, first, first_col)?, first_col)),
+                            &toks[1..],
+                        )
+                    } else {
+                        (None, &toks[..])
+                    };
+                    rec.elements.push(Element {
+                        line: line.no,
+                        name,
+                        keys: key_values(&line, rest)?,
+                    });
+                }
+            }
+            continue;
+        }
+        match first.as_str() {
+            "header" => {
+                if !p.items.is_empty() {
+                    return Err(line.err(first_col, "the header must come before the body"));
+                }
+                for (k, v) in key_values(&line, &toks[1..])? {
+                    p.header.push((k, v, line.no));
+                }
+            }
+            "header_tail" => p.header_tail.extend(hex_bytes(&line, &toks[1..])?),
+            "noheader" => p.noheader = true,
+            "bytes" => {
+                let bytes = hex_bytes(&line, &toks[1..])?;
+                match (&region, p.items.last_mut()) {
+                    (In::Types, Some(Item::Types(t))) => t.push(TypeItem::Bytes(bytes)),
+                    _ => {
+                        region = In::Body;
+                        match p.items.last_mut() {
+                            Some(Item::Bytes(b)) => b.extend(bytes),
+                            _ => p.items.push(Item::Bytes(bytes)),
+                        }
+                    }
+                }
+            }
+            "raw" => {
+                let words = toks[1..]
+                    .iter()
+                    .map(|(t, c)| {
+                        t.strip_prefix("0x")
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                            .ok_or_else(|| line.err(*c, format!("expected a 32-bit word like 0x0100000f, found {t:?}")))
+                    })
+                    .collect::<Result<Vec<u32>, _>>()?;
+                if region != In::Types {
+                    region = In::Types;
+                    p.items.push(Item::Types(Vec::new()));
+                }
+                let Some(Item::Types(t)) = p.items.last_mut() else { unreachable!() };
+                t.push(TypeItem::Words(words));
+            }
+            "types" => {
+                region = In::Types;
+                p.items.push(Item::Types(Vec::new()));
+            }
+            "strings" => {
+                if p.items.iter().any(|i| matches!(i, Item::Strings(_))) {
+                    return Err(line.err(first_col, "only one strings block"));
+                }
+                region = In::Strings;
+                p.items.push(Item::Strings(Vec::new()));
+            }
+            t if t.starts_with('[') => {
+                let close = t.find(']').ok_or_else(|| line.err(first_col, "expected [id]"))?;
+                let _id: u32 = t[1..close]
+                    .parse()
+                    .map_err(|_| line.err(first_col + 1, format!("expected a type id in brackets, found {t:?}")))?;
+                let (kt, kc) = toks.get(1).ok_or_else(|| line.err(raw_line.len(), "expected a kind after [id]"))?;
+                let kind = kind_by_name(kt).ok_or_else(|| {
+                    line.err(*kc, format!("unknown kind {kt:?} (use raw words for kinds btfcheck does not know)"))
+                })?;
+                let (nt, nc) = toks.get(2).ok_or_else(|| line.err(raw_line.len(), "expected a name after the kind"))?;
+                let name = parse_name(&line, nt, *nc)?;
+                let keys = key_values(&line, &toks[3..])?;
+                if region != In::Types {
+                    region = In::Types;
+                    p.items.push(Item::Types(Vec::new()));
+                }
+                let Some(Item::Types(t)) = p.items.last_mut() else { unreachable!() };
+                t.push(TypeItem::Record(Record {
+                    line: line.no,
+                    kind,
+                    name,
+                    keys,
+                    elements: Vec::new(),
+                }));
+            }
+            _ => {
+                return Err(line.err(
+                    first_col,
+                    format!("expected header, header_tail, types, strings, bytes, raw or a [id] record, found {first:?}"),
+                ))
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Looks names up in the given string section, or builds one.
+struct StringTable {
+    explicit: bool,
+    bytes: Vec<u8>,
+    index: HashMap<Vec<u8>, u32>,
+}
+
+impl StringTable {
+    fn explicit(chunks: &[(u32, Vec<u8>, bool)]) -> Self {
+        let mut t = StringTable {
+            explicit: true,
+            bytes: Vec::new(),
+            index: HashMap::new(),
+        };
+        for (off, b, term) in chunks {
+            t.index.entry(b.clone()).or_insert(*off);
+            t.bytes.extend_from_slice(b);
+            if *term {
+                t.bytes.push(0);
+            }
+        }
+        t
+    }
+
+    fn auto() -> Self {
+        StringTable {
+            explicit: false,
+            bytes: vec![0],
+            index: HashMap::from([(Vec::new(), 0)]),
+        }
+    }
+
+    fn resolve(&mut self, name: &Name) -> Result<u32, String> {
+        match name {
+            Name::Offset(o) => Ok(*o),
+            Name::Text(t) => {
+                if let Some(&o) = self.index.get(t) {
+                    return Ok(o);
+                }
+                if self.explicit {
+                    return Err(format!(
+                        "name {:?} is not in the strings block (add it, or write @offset)",
+                        String::from_utf8_lossy(t)
+                    ));
+                }
+                let o = self.bytes.len() as u32;
+                self.bytes.extend_from_slice(t);
+                self.bytes.push(0);
+                self.index.insert(t.clone(), o);
+                Ok(o)
+            }
+        }
+    }
+}
+
+/// Reads `key=value` pairs of one line, checking each is used once.
+struct Keys<'a> {
+    line: usize,
+    keys: &'a [(String, Value)],
+    used: Vec<bool>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(line: usize, keys: &'a [(String, Value)]) -> Self {
+        Keys {
+            line,
+            keys,
+            used: vec![false; keys.len()],
+        }
+    }
+
+    fn err(&self, col: usize, message: String) -> AsmError {
+        AsmError {
+            line: self.line,
+            column: col + 1,
+            message,
+        }
+    }
+
+    fn raw(&mut self, key: &str) -> Option<&'a Value> {
+        let i = self.keys.iter().position(|(k, _)| k == key)?;
+        self.used[i] = true;
+        Some(&self.keys[i].1)
+    }
+
+    fn num(&mut self, key: &str, default: Option<i64>) -> Result<i64, AsmError> {
+        match self.raw(key) {
+            Some(v) => parse_int(&v.text)
+                .ok_or_else(|| self.err(v.col, format!("{key}: expected a number, found {:?}", v.text))),
+            None => default.ok_or_else(|| AsmError {
+                line: self.line,
+                column: 1,
+                message: format!("missing {key}=..."),
+            }),
+        }
+    }
+
+    fn u32(&mut self, key: &str, default: Option<u32>) -> Result<u32, AsmError> {
+        let v = self.num(key, default.map(i64::from))?;
+        u32::try_from(v).map_err(|_| AsmError {
+            line: self.line,
+            column: 1,
+            message: format!("{key}={v} does not fit in 32 bits"),
+        })
+    }
+
+    /// A named value (e.g. `encoding=SIGNED`) or a number.
+    fn named(&mut self, key: &str, names: &[(&str, u32)], default: Option<u32>) -> Result<u32, AsmError> {
+        match self.raw(key) {
+            Some(v) => names
+                .iter()
+                .find(|(n, _)| *n == v.text)
+                .map(|(_, x)| *x)
+                .or_else(|| parse_int(&v.text).and_then(|x| u32::try_from(x).ok()))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+                    self.err(
+                        v.col,
+                        format!("{key}: expected one of {known:?} or a number, found {:?}", v.text),
+                    )
+                }),
+            None => default.ok_or_else(|| AsmError {
+                line: self.line,
+                column: 1,
+                message: format!("missing {key}=..."),
+            }),
+        }
+    }
+
+    fn finish(&self) -> Result<(), AsmError> {
+        match self.used.iter().position(|u| !u) {
+            Some(i) => Err(self.err(
+                self.keys[i].1.col,
+                format!("unexpected key {:?} here", self.keys[i].0),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let v = match digits.strip_prefix("0x") {
+        Some(h) => i128::from_str_radix(h, 16).ok()?,
+        None => digits.parse::<i128>().ok()?,
+    };
+    let v = if neg { -v } else { v };
+    // Accept the full u64 range too (ENUM64 values), folded into i64 bits.
+    if v > u64::MAX as i128 || v < i64::MIN as i128 {
+        return None;
+    }
+    Some(v as i64)
+}
+
+const ENCODINGS: &[(&str, u32)] = &[("(none)", 0), ("SIGNED", 1), ("CHAR", 2), ("BOOL", 4)];
+const LINKAGES: &[(&str, u32)] = &[("static", 0), ("global", 1), ("extern", 2)];
+
+/// Encodes one record to words.
+fn encode(rec: &Record, strings: &mut StringTable, out: &mut Vec<u8>) -> Result<(), AsmError> {
+    let at = |col: usize, m: String| AsmError {
+        line: rec.line,
+        column: col,
+        message: m,
+    };
+    let name_off = strings.resolve(&rec.name).map_err(|m| at(1, m))?;
+    let mut k = Keys::new(rec.line, &rec.keys);
+    let n = rec.elements.len() as u32;
+    let kind = rec.kind;
+    let counts_elements = matches!(
+        kind,
+        Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64 | Kind::FUNC_PROTO | Kind::DATASEC
+    );
+    let mut kflag = k.u32("kflag", Some(0))? != 0;
+    let reserved = k.u32("reserved", Some(0))?;
+    let mut tail: Vec<u32> = Vec::new();
+    let mut vlen = if counts_elements {
+        k.u32("vlen", Some(n))?
+    } else {
+        k.u32("vlen", Some(0))?
+    };
+    if counts_elements && vlen != n {
+        return Err(at(1, format!("vlen={vlen} but {n} element lines follow")));
+    }
+    if !counts_elements && n != 0 {
+        return Err(AsmError {
+            line: rec.elements[0].line,
+            column: 1,
+            message: format!("{kind} records have no element lines"),
+        });
+    }
+    let size_type: u32;
+    match kind {
+        Kind::INT => {
+            size_type = k.u32("size", None)?;
+            let bits = k.u32("nr_bits", None)?;
+            let off = k.u32("bits_offset", Some(0))?;
+            let enc = k.named("encoding", ENCODINGS, Some(0))?;
+            let unused = k.u32("int_unused", Some(0))?;
+            let reserved_nibble = k.u32("int_reserved", Some(0))?;
+            if bits > 0xff || off > 0xff || enc > 0xf || unused > 0xff || reserved_nibble > 0xf {
+                return Err(at(
+                    1,
+                    "INT fields out of range (nr_bits and bits_offset are 8-bit, encoding 4-bit)".into(),
+                ));
+            }
+            tail.push(reserved_nibble << 28 | enc << 24 | off << 16 | unused << 8 | bits);
+        }
+        Kind::PTR | Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG => {
+            size_type = k.u32("type_id", None)?;
+        }
+        Kind::ARRAY => {
+            size_type = k.u32("size", Some(0))?;
+            tail.push(k.u32("type_id", None)?);
+            tail.push(k.u32("index_type_id", None)?);
+            tail.push(k.u32("nr_elems", None)?);
+        }
+        Kind::STRUCT | Kind::UNION => {
+            size_type = k.u32("size", None)?;
+            for e in &rec.elements {
+                let mut ek = Keys::new(e.line, &e.keys);
+                let name = match &e.name {
+                    Some((n, _)) => strings.resolve(n).map_err(|m| AsmError {
+                        line: e.line,
+                        column: 1,
+                        message: m,
+                    })?,
+                    None => 0,
+                };
+                let ty = ek.u32("type_id", None)?;
+                let bits = ek.u32("bits_offset", None)?;
+                let bf = ek.u32("bitfield_size", Some(0))?;
+                if bf != 0 {
+                    kflag = true;
+                }
+                ek.finish()?;
+                tail.extend([name, ty, bits, bf]);
+            }
+            // Pack offsets once kind_flag is known for the whole struct.
+            let mut packed = Vec::with_capacity(tail.len() / 4 * 3);
+            for m in tail.chunks(4) {
+                let off = if kflag {
+                    if m[2] > 0xff_ffff || m[3] > 0xff {
+                        return Err(at(
+                            1,
+                            "with kind_flag, bits_offset is 24-bit and bitfield_size 8-bit".into(),
+                        ));
+                    }
+                    m[3] << 24 | m[2]
+                } else {
+                    m[2]
+                };
+                packed.extend([m[0], m[1], off]);
+            }
+            tail = packed;
+        }
+        Kind::ENUM | Kind::ENUM64 => {
+            size_type = k.u32("size", None)?;
+            kflag = k.named(
+                "encoding",
+                &[("UNSIGNED", 0), ("SIGNED", 1)],
+                Some(u32::from(kflag)),
+            )? != 0;
+            for e in &rec.elements {
+                let mut ek = Keys::new(e.line, &e.keys);
+                let name = match &e.name {
+                    Some((n, _)) => strings.resolve(n).map_err(|m| AsmError {
+                        line: e.line,
+                        column: 1,
+                        message: m,
+                    })?,
+                    None => 0,
+                };
+                let v = ek.num("val", None)? as u64;
+                ek.finish()?;
+                tail.push(name);
+                tail.push(v as u32);
+                if kind == Kind::ENUM64 {
+                    tail.push((v >> 32) as u32);
+                }
+            }
+        }
+        Kind::FWD => {
+            kflag = k.named("fwd_kind", &[("struct", 0), ("union", 1)], Some(u32::from(kflag)))? != 0;
+            size_type = k.u32("size_type", Some(0))?;
+        }
+        Kind::FUNC => {
+            size_type = k.u32("type_id", None)?;
+            vlen = k.named("linkage", LINKAGES, Some(0))?;
+        }
+        Kind::FUNC_PROTO => {
+            size_type = k.u32("ret_type_id", Some(0))?;
+            for e in &rec.elements {
+                let mut ek = Keys::new(e.line, &e.keys);
+                let name = match &e.name {
+                    Some((n, _)) => strings.resolve(n).map_err(|m| AsmError {
+                        line: e.line,
+                        column: 1,
+                        message: m,
+                    })?,
+                    None => 0,
+                };
+                tail.push(name);
+                tail.push(ek.u32("type_id", None)?);
+                ek.finish()?;
+            }
+        }
+        Kind::VAR => {
+            size_type = k.u32("type_id", None)?;
+            tail.push(k.named("linkage", LINKAGES, Some(0))?);
+        }
+        Kind::DATASEC => {
+            size_type = k.u32("size", None)?;
+            for e in &rec.elements {
+                let mut ek = Keys::new(e.line, &e.keys);
+                if let Some((_, col)) = &e.name {
+                    return Err(AsmError {
+                        line: e.line,
+                        column: col + 1,
+                        message: "DATASEC entries have no name: type_id=N offset=N size=N".into(),
+                    });
+                }
+                tail.push(ek.u32("type_id", None)?);
+                tail.push(ek.u32("offset", None)?);
+                tail.push(ek.u32("size", None)?);
+                ek.finish()?;
+            }
+        }
+        Kind::FLOAT => size_type = k.u32("size", None)?,
+        Kind::DECL_TAG => {
+            size_type = k.u32("type_id", None)?;
+            tail.push(k.num("component_idx", Some(-1))? as i32 as u32);
+        }
+        _ => return Err(at(1, format!("kind {kind} cannot be written as a record"))),
+    }
+    k.finish()?;
+    if vlen > 0xffff {
+        return Err(at(1, format!("vlen {vlen} does not fit in 16 bits")));
+    }
+    let word = info(kind, vlen as u16, kflag) | reserved;
+    for w in [name_off, word, size_type].into_iter().chain(tail) {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// Assembles text (exact form or bpftool raw format) into a blob.
+pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
+    let mut p = parse(text)?;
+    if p.noheader {
+        let mut out = Vec::new();
+        for item in &p.items {
+            match item {
+                Item::Bytes(b) => out.extend_from_slice(b),
+                _ => {
+                    return Err(AsmError {
+                        line: 1,
+                        column: 1,
+                        message: "with noheader only bytes lines may follow".into(),
+                    })
+                }
+            }
+        }
+        return Ok(out);
+    }
+    let explicit = p.items.iter().find_map(|i| match i {
+        Item::Strings(c) => Some(StringTable::explicit(c)),
+        _ => None,
+    });
+    let has_explicit = explicit.is_some();
+    let mut strings = explicit.unwrap_or_else(StringTable::auto);
+    if !has_explicit {
+        p.items.push(Item::Strings(Vec::new()));
+    }
+
+    // Body bytes and where the sections landed (relative to the body start).
+    let mut body = Vec::new();
+    let mut types_at: Option<(usize, usize)> = None;
+    let mut strings_at: Option<(usize, usize)> = None;
+    let mut pending_strings_pos = None;
+    for (i, item) in p.items.iter().enumerate() {
+        match item {
+            Item::Bytes(b) => body.extend_from_slice(b),
+            Item::Types(types) => {
+                let start = body.len();
+                for t in types {
+                    match t {
+                        TypeItem::Record(r) => encode(r, &mut strings, &mut body)?,
+                        TypeItem::Words(w) => w.iter().for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
+                        TypeItem::Bytes(b) => body.extend_from_slice(b),
+                    }
+                }
+                types_at = Some((start, body.len()));
+            }
+            Item::Strings(_) => {
+                // Auto strings are complete only after every record.
+                pending_strings_pos = Some((i, body.len()));
+                if has_explicit {
+                    strings_at = Some((body.len(), body.len() + strings.bytes.len()));
+                    body.extend_from_slice(&strings.bytes);
+                }
+            }
+        }
+    }
+    if !has_explicit {
+        let (_, pos) = pending_strings_pos.expect("pushed above");
+        strings_at = Some((pos, pos + strings.bytes.len()));
+        body.splice(pos..pos, strings.bytes.iter().copied());
+    }
+
+    let hdr_line = p.header.first().map_or(0, |h| h.2);
+    let header_keys: Vec<(String, Value)> = p.header.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
+    let mut hk = Keys::new(hdr_line, &header_keys);
+    let hdr_len = hk.u32("hdr_len", Some(HEADER_LEN + p.header_tail.len() as u32))?;
+    let body_start = HEADER_LEN + p.header_tail.len() as u32;
+    let rel = |x: usize| (body_start as usize + x).wrapping_sub(hdr_len as usize) as u32;
+    let (t0, t1) = types_at.unwrap_or((0, 0));
+    let (s0, s1) = strings_at.unwrap_or((0, 0));
+    let h = Header {
+        magic: hk.u32("magic", Some(MAGIC as u32))? as u16,
+        version: hk.u32("version", Some(1))? as u8,
+        flags: hk.u32("flags", Some(0))? as u8,
+        hdr_len,
+        type_off: hk.u32("type_off", Some(if types_at.is_some() { rel(t0) } else { 0 }))?,
+        type_len: hk.u32("type_len", Some((t1 - t0) as u32))?,
+        str_off: hk.u32("str_off", Some(rel(s0)))?,
+        str_len: hk.u32("str_len", Some((s1 - s0) as u32))?,
+    };
+    hk.finish()?;
+    let mut out = Vec::with_capacity(body_start as usize + body.len());
+    out.extend_from_slice(&h.to_bytes());
+    out.extend_from_slice(&p.header_tail);
+    out.extend_from_slice(&body);
+    Ok(out)
+}

@@ -1,0 +1,107 @@
+//! `dump --exact` then `asm` gives back the same bytes: on every corpus blob,
+//! on the kernel's BTF, and on many randomly mutated blobs.
+
+use btfcheck::text::{assemble, write_exact};
+use std::path::{Path, PathBuf};
+
+fn corpus_blobs() -> Vec<(PathBuf, Vec<u8>)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "btf") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).expect("read")))
+        .collect()
+}
+
+fn round_trip(what: &str, blob: &[u8]) {
+    let text = write_exact(blob);
+    match assemble(&text) {
+        Ok(b) => assert!(b == blob, "{what}: round trip changed the blob"),
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+#[test]
+fn corpus_round_trips() {
+    let blobs = corpus_blobs();
+    assert!(!blobs.is_empty(), "corpus/ is empty");
+    for (p, b) in &blobs {
+        round_trip(&p.display().to_string(), b);
+    }
+}
+
+#[test]
+fn vmlinux_round_trips() {
+    let Ok(b) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        eprintln!("vmlinux_round_trips: skipped: /sys/kernel/btf/vmlinux is not readable");
+        return;
+    };
+    round_trip("vmlinux", &b);
+}
+
+/// splitmix64: deterministic, no RNG crate.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn mutated_blobs_round_trip() {
+    let blobs = corpus_blobs();
+    let mut rng = Rng(0x5eed);
+    let iters = std::env::var("BTFCHECK_TEXT_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    for i in 0..iters {
+        let (_, base) = &blobs[rng.below(blobs.len())];
+        let mut b = base.clone();
+        for _ in 0..1 + rng.below(4) {
+            match rng.below(5) {
+                0 if !b.is_empty() => {
+                    let at = rng.below(b.len());
+                    b[at] ^= 1 << rng.below(8);
+                }
+                1 if b.len() >= 4 => {
+                    let at = rng.below(b.len() - 3);
+                    let v = [0u32, 1, 0xffff_ffff, 0x0f00_0002, 0x1300_0005, 0x8000_0000][rng.below(6)];
+                    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+                }
+                2 => b.truncate(rng.below(b.len() + 1)),
+                3 => {
+                    let at = rng.below(b.len() + 1);
+                    b.insert(at, rng.next() as u8);
+                }
+                _ => {
+                    // Header fields.
+                    if b.len() >= 24 {
+                        let f = 4 + 4 * rng.below(5);
+                        let v = rng.next() as u32 % 256;
+                        b[f..f + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                }
+            }
+        }
+        round_trip(&format!("mutation {i}"), &b);
+    }
+}
