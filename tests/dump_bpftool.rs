@@ -376,6 +376,15 @@ fn builder_cases() -> Vec<Case> {
         });
         cases.push(blob_case("built__gaps", gaps));
 
+        // hdr_len below 24: libbpf still reads all 24 header bytes and
+        // takes the sections relative to hdr_len.
+        let short = b.build_with(|h| {
+            h.hdr_len = 12;
+            h.type_off += 12;
+            h.str_off += 12;
+        });
+        cases.push(blob_case("built__hdr_len_12", short));
+
         let mut only_strings = BtfBuilder::new();
         only_strings.string("unused");
         cases.push(blob_case("built__strings_only", only_strings.build()));
@@ -1125,4 +1134,97 @@ fn mutations_match_bpftool() {
         "dump/mutations:\n{}",
         t.failures.join("\n")
     );
+}
+
+/// `dump::write` streams exactly what `render` returns, in every format.
+#[test]
+fn streaming_matches_render() {
+    let mut blobs: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = corpus_cases()
+        .into_iter()
+        .take(10)
+        .map(|c| (c.name, c.blob, None))
+        .collect();
+    if let Ok(v) = std::fs::read(VMLINUX) {
+        blobs.push(("vmlinux".into(), v, None));
+    }
+    for c in builder_cases() {
+        blobs.push((c.name, c.blob, c.base.map(|b| b.blob)));
+    }
+    for (name, blob, base) in &blobs {
+        for mode in Mode::ALL {
+            let rendered = mode.render(blob, base.as_deref());
+            let mut streamed = Vec::new();
+            let written = dump::write(&mut streamed, blob, base.as_deref(), mode.format());
+            match (rendered, written) {
+                (Ok(r), Ok(())) => assert!(r == streamed, "{name} [{}]: streamed output differs", mode.tag()),
+                (Err(a), Err(dump::WriteError::Dump(b))) => {
+                    assert_eq!(a, b);
+                    assert!(streamed.is_empty(), "{name}: partial output");
+                }
+                (r, w) => panic!(
+                    "{name} [{}]: render {:?} vs write {:?}",
+                    mode.tag(),
+                    r.err(),
+                    w.err()
+                ),
+            }
+        }
+    }
+}
+
+/// A hostile blob whose dump is 4,096 times its string section: streamed
+/// in writes of at most 1 MiB, and abandoned at the first I/O error.
+#[test]
+fn streaming_is_bounded_and_stops_on_error() {
+    let mut b = BtfBuilder::new();
+    let int = b.int("int", 4, 32, INT_SIGNED);
+    let long = "n".repeat(256 * 1024);
+    let var = b.var(&long, int, 1);
+    let entries: Vec<(u32, u32, u32)> = (0..4096).map(|i| (var, i * 4, 4)).collect();
+    b.datasec(".data", 4096 * 4, &entries);
+    let blob = b.build();
+
+    struct Counting {
+        total: u64,
+        largest: usize,
+        fail_after: Option<u32>,
+        calls: u32,
+    }
+    impl std::io::Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.fail_after.is_some_and(|n| self.calls > n) {
+                return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+            }
+            self.total += buf.len() as u64;
+            self.largest = self.largest.max(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let mut sink = Counting {
+        total: 0,
+        largest: 0,
+        fail_after: None,
+        calls: 0,
+    };
+    dump::write(&mut sink, &blob, None, dump::Format::Raw).unwrap();
+    assert!(sink.total > 4096 * 256 * 1024, "{} bytes", sink.total);
+    assert!(sink.largest <= 1 << 20, "a write of {} bytes", sink.largest);
+
+    let mut failing = Counting {
+        total: 0,
+        largest: 0,
+        fail_after: Some(3),
+        calls: 0,
+    };
+    let err = dump::write(&mut failing, &blob, None, dump::Format::Json).unwrap_err();
+    assert!(
+        matches!(err, dump::WriteError::Io(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe),
+        "{err}"
+    );
+    assert_eq!(failing.calls, 4, "kept writing after the error");
 }

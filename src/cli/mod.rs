@@ -2,6 +2,7 @@
 //! (0 all accepted, 1 any rejected, 2 usage or I/O error).
 
 mod kernel_load;
+mod text;
 mod verify;
 
 use btfcheck::profile::Profile;
@@ -36,6 +37,10 @@ enum Command {
     /// Load blobs into the running kernel with BPF_BTF_LOAD (needs root or
     /// CAP_BPF) and print its verdict; --compare also runs btfcheck.
     KernelLoad(kernel_load::KernelLoadArgs),
+    /// Print BTF as text: bpftool's raw format or JSON, or --exact (lossless).
+    Dump(text::DumpArgs),
+    /// Assemble text (exact form or bpftool raw format) into a blob.
+    Asm(text::AsmArgs),
     /// List the kernel profiles this build knows.
     Profiles,
 }
@@ -81,6 +86,8 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Verify(args) => verify::run(args),
         Command::KernelLoad(args) => kernel_load::run(args),
+        Command::Dump(args) => text::dump(args),
+        Command::Asm(args) => text::asm(args),
         Command::Profiles => {
             for p in Profile::ALL {
                 println!(

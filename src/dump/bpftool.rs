@@ -8,21 +8,24 @@ use crate::raw::{Kind, TypeRecord};
 
 /// Appends the dump of every type of `btf` (the split's own types only when
 /// it has a base) to `out`.
-pub(crate) fn write_raw(btf: &Loaded<'_>, out: &mut Out) {
+pub(crate) fn write_raw(btf: &Loaded<'_>, out: &mut Out<'_>) {
     for (id, rec) in btf.records() {
+        if out.failed() {
+            return;
+        }
         type_lines(out, btf, id, &rec);
     }
 }
 
 /// `'name'`.
 #[inline(always)]
-fn quoted(out: &mut Out, name: Span<'_>) {
+fn quoted(out: &mut Out<'_>, name: Span<'_>) {
     out.byte(b'\'');
     out.span(name);
     out.byte(b'\'');
 }
 
-fn type_lines(out: &mut Out, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
+fn type_lines(out: &mut Out<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
     let kind = t.kind();
     out.byte(b'[');
     out.u32(id);
@@ -63,6 +66,9 @@ fn type_lines(out: &mut Out, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
             out.u32(vlen.into());
             let kflag = t.kflag();
             for i in 0..vlen as usize {
+                if out.failed() {
+                    break;
+                }
                 let m = t.member(i);
                 // With kind_flag the offset word is bitfield_size << 24 | bit_offset.
                 let (bit_off, bit_sz) = if kflag {
@@ -95,6 +101,9 @@ fn type_lines(out: &mut Out, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
             out.u32(vlen.into());
             let wide = kind == Kind::ENUM64;
             for i in 0..vlen as usize {
+                if out.failed() {
+                    break;
+                }
                 let e = t.enumerator(i);
                 out.lit(b"\n\t");
                 quoted(out, btf.name(e.name_off));
@@ -132,6 +141,9 @@ fn type_lines(out: &mut Out, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
             out.lit(b" vlen=");
             out.u32(vlen.into());
             for i in 0..vlen as usize {
+                if out.failed() {
+                    break;
+                }
                 let p = t.param(i);
                 out.lit(b"\n\t");
                 quoted(out, btf.name(p.name_off));
@@ -151,6 +163,9 @@ fn type_lines(out: &mut Out, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
             out.lit(b" vlen=");
             out.u32(vlen.into());
             for i in 0..vlen as usize {
+                if out.failed() {
+                    break;
+                }
                 let v = t.secinfo(i);
                 out.lit(b"\n\ttype_id=");
                 out.u32(v.type_id);

@@ -9,17 +9,29 @@ use super::{int_encoding_str, kind_str, linkage_str, Loaded, Out, Span};
 use crate::raw::{Kind, TypeRecord};
 
 /// Appends the JSON document (with bpftool's final `\n`) to `out`.
-pub(crate) fn write_json(btf: &Loaded<'_>, out: &mut Out, pretty: bool) {
-    let mut w = Writer {
+pub(crate) fn write_json(btf: &Loaded<'_>, out: &mut Out<'_>, pretty: bool) {
+    // The layout is a type parameter so the compact writer carries no
+    // pretty-printing branches.
+    if pretty {
+        write_doc::<true>(btf, out)
+    } else {
+        write_doc::<false>(btf, out)
+    }
+}
+
+fn write_doc<const PRETTY: bool>(btf: &Loaded<'_>, out: &mut Out<'_>) {
+    let mut w = Writer::<PRETTY> {
         out,
         depth: 0,
-        pretty,
         comma: false,
     };
     w.begin(b'{');
     w.name(b"types");
     w.begin(b'[');
     for (id, rec) in btf.records() {
+        if w.out.failed() {
+            return;
+        }
         type_object(&mut w, btf, id, &rec);
     }
     w.end(b']');
@@ -27,7 +39,12 @@ pub(crate) fn write_json(btf: &Loaded<'_>, out: &mut Out, pretty: bool) {
     w.out.byte(b'\n');
 }
 
-fn type_object(w: &mut Writer<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) {
+fn type_object<const PRETTY: bool>(
+    w: &mut Writer<'_, '_, PRETTY>,
+    btf: &Loaded<'_>,
+    id: u32,
+    t: &TypeRecord<'_>,
+) {
     let kind = t.kind();
     let vlen = t.vlen();
     w.begin(b'{');
@@ -58,6 +75,9 @@ fn type_object(w: &mut Writer<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>
             w.begin(b'[');
             let kflag = t.kflag();
             for i in 0..vlen as usize {
+                if w.out.failed() {
+                    break;
+                }
                 let m = t.member(i);
                 let (bit_off, bit_sz) = if kflag {
                     (m.offset & 0xff_ffff, m.offset >> 24)
@@ -87,6 +107,9 @@ fn type_object(w: &mut Writer<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>
             w.begin(b'[');
             let wide = kind == Kind::ENUM64;
             for i in 0..vlen as usize {
+                if w.out.failed() {
+                    break;
+                }
                 let e = t.enumerator(i);
                 w.begin(b'{');
                 w.str_field(b"name", btf.name(e.name_off));
@@ -122,6 +145,9 @@ fn type_object(w: &mut Writer<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>
             w.name(b"params");
             w.begin(b'[');
             for i in 0..vlen as usize {
+                if w.out.failed() {
+                    break;
+                }
                 let p = t.param(i);
                 w.begin(b'{');
                 w.str_field(b"name", btf.name(p.name_off));
@@ -140,6 +166,9 @@ fn type_object(w: &mut Writer<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>
             w.name(b"vars");
             w.begin(b'[');
             for i in 0..vlen as usize {
+                if w.out.failed() {
+                    break;
+                }
                 let v = t.secinfo(i);
                 w.begin(b'{');
                 w.uint_field(b"type_id", v.type_id.into());
@@ -167,14 +196,13 @@ fn lit_span(s: &'static [u8]) -> Span<'static> {
 
 /// bpftool's `json_writer`: `comma` is its `sep` (a comma is owed before
 /// the next item), `depth` its nesting for pretty indentation.
-struct Writer<'o> {
-    out: &'o mut Out,
+struct Writer<'o, 'w, const PRETTY: bool> {
+    out: &'o mut Out<'w>,
     depth: u32,
-    pretty: bool,
     comma: bool,
 }
 
-impl Writer<'_> {
+impl<const PRETTY: bool> Writer<'_, '_, PRETTY> {
     /// `jsonw_eor`: the owed comma, if any.
     #[inline(always)]
     fn eor(&mut self) {
@@ -186,7 +214,7 @@ impl Writer<'_> {
     /// `jsonw_eol`: newline and indent, pretty only.
     #[inline(always)]
     fn eol(&mut self) {
-        if self.pretty {
+        if PRETTY {
             self.out.byte(b'\n');
             for _ in 0..self.depth {
                 self.out.lit(b"    ");
@@ -217,7 +245,7 @@ impl Writer<'_> {
         self.comma = false;
         self.out.byte(b'"');
         self.out.lit(key);
-        if self.pretty {
+        if PRETTY {
             self.out.lit(b"\": ");
         } else {
             self.out.lit(b"\":");

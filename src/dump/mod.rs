@@ -1,20 +1,20 @@
 //! `dump`: BTF printed the way bpftool prints it.
 //!
-//! Two renderers, both byte-identical to Debian's `bpftool` v7.1.0 (libbpf
+//! Three layouts, each byte-identical to Debian's `bpftool` v7.1.0 (libbpf
 //! v1.1) on every blob it accepts:
 //!
-//! | function | bpftool command |
-//! |---|---|
-//! | [`render_raw`] | `bpftool btf dump file FILE format raw` |
-//! | [`render_json`] | `bpftool -j btf dump file FILE` |
-//! | [`render_json_pretty`] | `bpftool -p btf dump file FILE` |
-//!
-//! ([`render`] takes the [`Format`] as an argument.)
+//! | function | [`Format`] | bpftool command |
+//! |---|---|---|
+//! | [`render_raw`] | `Raw` | `bpftool btf dump file FILE format raw` |
+//! | [`render_json`] | `Json` | `bpftool -j btf dump file FILE` |
+//! | [`render_json_pretty`] | `JsonPretty` | `bpftool -p btf dump file FILE` |
 //!
 //! With `base = Some(..)` they print split BTF the way
 //! `bpftool --base-btf BASE btf dump file SPLIT` does: only the split's own
 //! types, numbered after the base's, with string offsets at or past the
-//! base's `str_len` indexing the split's strings.
+//! base's `str_len` indexing the split's strings. (bpftool also takes
+//! `/sys/kernel/btf/vmlinux` as the base of any other file under
+//! `/sys/kernel/btf/` by itself: see [`implied_base`].)
 //!
 //! ```
 //! use btfcheck::{builder::BtfBuilder, dump};
@@ -37,9 +37,11 @@
 //! `hdr_len == 24`), sections inside the blob with the types before the
 //! strings, a string section that ends in NUL (and starts with one unless
 //! the BTF is split), and a type section made of whole records of known
-//! kinds (1 to 19). Anything else is a [`DumpError`], never partial output.
-//! The blob is the BTF itself: callers extract `.BTF` from ELF objects first
-//! ([`crate::input::load`]), as libbpf does.
+//! kinds (1 to 19). Anything else is a [`DumpError`], never partial output;
+//! [`DumpError::bpftool_failure`] gives bpftool's messages and exit status
+//! for it. The blob is the BTF itself: callers extract `.BTF` from ELF
+//! objects first ([`crate::input::load`]), as libbpf does; errors about the
+//! file itself (unreadable, neither BTF nor ELF, no `.BTF`) are theirs.
 //!
 //! # bpftool quirks kept on purpose
 //!
@@ -48,9 +50,9 @@
 //! through unescaped; the JSON renderers do the same so the bytes match,
 //! which means a name holding such a byte (or invalid UTF-8) yields JSON
 //! that strict parsers reject (C identifiers never do; tag values and
-//! section names could). An unsigned ENUM's negative `val` is sign-extended to 64
-//! bits in JSON (`18446744073709551615` for -1) but printed as a 32-bit
-//! unsigned number in the raw text (`4294967295`), as bpftool does.
+//! section names could). An unsigned ENUM's negative `val` is sign-extended
+//! to 64 bits in JSON (`18446744073709551615` for -1) but printed as a
+//! 32-bit unsigned number in the raw text (`4294967295`), as bpftool does.
 
 mod bpftool;
 mod bpftool_json;
@@ -130,7 +132,8 @@ impl DumpError {
 
     /// Everything bpftool does when it cannot load the BTF, for
     /// `bpftool [-j|-p] [-B BASE] btf dump file FILE`: `file` and `base` are
-    /// the paths as given on its command line.
+    /// the paths as given on its command line (`-j`/`-p` before `-B`, else
+    /// a bad base is reported as text).
     pub fn bpftool_failure(&self, file: &str, base: Option<&str>, format: Format) -> BpftoolFailure {
         let (message, exit_code) = match self {
             // `-B` is parsed first; its failure returns -1 from main.
@@ -199,6 +202,12 @@ pub enum Format {
 }
 
 /// Renders `blob` (split on `base`, if given) in `format`.
+///
+/// The whole output is built in memory. It is usually about 4 (raw), 6
+/// (JSON) or 13 (pretty) times the type section, but a hostile blob can ask
+/// for far more (every name may be as long as the string section and be
+/// printed once per member, parameter or DATASEC entry): to print a blob of
+/// unknown origin, stream it with [`write`].
 pub fn render(blob: &[u8], base: Option<&[u8]>, format: Format) -> Result<Vec<u8>, DumpError> {
     with_loaded(blob, base, |btf| {
         let per_type_byte = match format {
@@ -207,13 +216,44 @@ pub fn render(blob: &[u8], base: Option<&[u8]>, format: Format) -> Result<Vec<u8
             Format::JsonPretty => 14,
         };
         let mut out = Out::with_capacity(btf.types.len() * per_type_byte + 4096);
-        match format {
-            Format::Raw => bpftool::write_raw(btf, &mut out),
-            Format::Json => bpftool_json::write_json(btf, &mut out, false),
-            Format::JsonPretty => bpftool_json::write_json(btf, &mut out, true),
-        }
+        emit(btf, &mut out, format);
         out.finish()
     })
+}
+
+/// Like [`render`], but streams the output to `w` in 1 MiB writes (what
+/// bpftool itself does with stdout), so memory stays bounded whatever the
+/// blob. Nothing is written unless the whole blob loads: a [`DumpError`]
+/// never comes with partial output. Stops at the first I/O error.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    blob: &[u8],
+    base: Option<&[u8]>,
+    format: Format,
+) -> Result<(), WriteError> {
+    with_loaded(blob, base, |btf| {
+        let mut out = Out::streaming(w, 1 << 20);
+        emit(btf, &mut out, format);
+        out.flush()
+    })?
+    .map_err(WriteError::Io)
+}
+
+/// What [`write`] can fail with.
+#[derive(Debug, Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Dump(#[from] DumpError),
+    #[error("writing the dump: {0}")]
+    Io(std::io::Error),
+}
+
+fn emit(btf: &Loaded<'_>, out: &mut Out<'_>, format: Format) {
+    match format {
+        Format::Raw => bpftool::write_raw(btf, out),
+        Format::Json => bpftool_json::write_json(btf, out, false),
+        Format::JsonPretty => bpftool_json::write_json(btf, out, true),
+    }
 }
 
 /// The raw text of `bpftool btf dump file FILE format raw` (or, with a
@@ -576,10 +616,13 @@ pub(crate) fn linkage_str(linkage: u32) -> Span<'static> {
 /// The output buffer: a zero-filled `Vec` written through a cursor, so
 /// fixed-size copies (literals, short strings over-copied from their
 /// section) need no call to `memcpy`. Zero-filled allocations come from the
-/// OS untouched, so a generous first size costs nothing.
-pub(crate) struct Out {
+/// OS untouched, so a generous first size costs nothing. With a sink, a
+/// full buffer is written out instead of grown.
+pub(crate) struct Out<'w> {
     buf: Vec<u8>,
     pos: usize,
+    sink: Option<&'w mut dyn std::io::Write>,
+    error: Option<std::io::Error>,
 }
 
 /// Room kept past any write for the over-copying fast paths.
@@ -592,11 +635,20 @@ static DIGIT_PAIRS: &[u8; 200] = b"\
     6061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899";
 
-impl Out {
-    pub(crate) fn with_capacity(n: usize) -> Out {
+impl<'w> Out<'w> {
+    pub(crate) fn with_capacity(n: usize) -> Out<'w> {
         Out {
             buf: vec![0; n.max(4 * SLACK)],
             pos: 0,
+            sink: None,
+            error: None,
+        }
+    }
+
+    fn streaming(sink: &'w mut dyn std::io::Write, n: usize) -> Out<'w> {
+        Out {
+            sink: Some(sink),
+            ..Out::with_capacity(n)
         }
     }
 
@@ -606,6 +658,34 @@ impl Out {
             self.buf.shrink_to_fit();
         }
         self.buf
+    }
+
+    /// Writes what is buffered to the sink; the first I/O error, if any.
+    fn flush(mut self) -> std::io::Result<()> {
+        self.drain();
+        match (self.error.take(), self.sink.as_mut()) {
+            (Some(e), _) => Err(e),
+            (None, Some(sink)) => sink.flush(),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Hands the buffered bytes to the sink (dropping them after an error).
+    fn drain(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            if self.error.is_none() {
+                if let Err(e) = sink.write_all(&self.buf[..self.pos]) {
+                    self.error = Some(e);
+                }
+            }
+            self.pos = 0;
+        }
+    }
+
+    /// True once streaming has failed: the writers stop early.
+    #[inline]
+    pub(crate) fn failed(&self) -> bool {
+        self.error.is_some()
     }
 
     /// Makes sure `n` more bytes plus [`SLACK`] fit.
@@ -619,8 +699,11 @@ impl Out {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
-        let want = (self.buf.len() * 2).max(self.pos + n + 2 * SLACK);
-        self.buf.resize(want, 0);
+        self.drain();
+        if self.pos + n + SLACK > self.buf.len() {
+            let want = (self.buf.len() * 2).max(self.pos + n + 2 * SLACK);
+            self.buf.resize(want, 0);
+        }
     }
 
     #[inline(always)]

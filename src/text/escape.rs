@@ -70,3 +70,17 @@ pub fn unquote(s: &str) -> Result<(Vec<u8>, usize), (String, usize)> {
     }
     Err(("unterminated quoted string".to_string(), 0))
 }
+
+/// Length of the quoted string at the start of `s` (which begins with `'`),
+/// closing quote included, without decoding it; `None` if unterminated.
+pub fn quoted_len(s: &[u8]) -> Option<usize> {
+    let mut i = 1;
+    while i < s.len() {
+        match s[i] {
+            b'\'' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    None
+}

@@ -4,11 +4,37 @@
 //! (`strings` block: names are looked up in it) or built in first-use
 //! order. The header is given field by field or computed from the layout.
 
-use super::escape::unquote;
+use super::escape::{quoted_len, unquote};
 use crate::builder::info;
 use crate::raw::header::{Header, HEADER_LEN, MAGIC};
 use crate::raw::Kind;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: names are short and trusted to be ours; SipHash's DoS resistance
+/// buys nothing here and costs a fifth of assembling vmlinux.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 use thiserror::Error;
 
 /// A text error with its position (1-based line and column).
@@ -21,45 +47,47 @@ pub struct AsmError {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Name {
+enum Name<'t> {
     Offset(u32),
-    Text(Vec<u8>),
+    Text(std::borrow::Cow<'t, [u8]>),
 }
 
 /// One value of a `key=value` pair, with where it stands.
-#[derive(Clone, Debug)]
-struct Value {
-    text: String,
+#[derive(Clone, Copy, Debug)]
+struct Value<'t> {
+    text: &'t str,
     col: usize,
 }
 
+type KeyValues<'t> = Vec<(&'t str, Value<'t>)>;
+
 #[derive(Debug)]
-struct Element {
+struct Element<'t> {
     line: usize,
-    name: Option<(Name, usize)>,
-    keys: Vec<(String, Value)>,
+    name: Option<(Name<'t>, usize)>,
+    keys: KeyValues<'t>,
 }
 
 #[derive(Debug)]
-struct Record {
+struct Record<'t> {
     line: usize,
     kind: Kind,
-    name: Name,
-    keys: Vec<(String, Value)>,
-    elements: Vec<Element>,
+    name: Name<'t>,
+    keys: KeyValues<'t>,
+    elements: Vec<Element<'t>>,
 }
 
 #[derive(Debug)]
-enum TypeItem {
-    Record(Record),
+enum TypeItem<'t> {
+    Record(Record<'t>),
     Words(Vec<u32>),
     Bytes(Vec<u8>),
 }
 
 #[derive(Debug)]
-enum Item {
+enum Item<'t> {
     Bytes(Vec<u8>),
-    Types(Vec<TypeItem>),
+    Types(Vec<TypeItem<'t>>),
     /// Explicit string section: chunks with their offsets.
     Strings(Vec<(u32, Vec<u8>, bool)>),
 }
@@ -81,7 +109,7 @@ impl Line<'_> {
 
 /// Splits `s` (from byte `base` of the line) into tokens: words, quoted
 /// strings and `@N` names; returns (token, column).
-fn tokens(line: &Line<'_>, s: &str, base: usize) -> Result<Vec<(String, usize)>, AsmError> {
+fn tokens<'t>(line: &Line<'_>, s: &'t str, base: usize) -> Result<Vec<(&'t str, usize)>, AsmError> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -91,25 +119,25 @@ fn tokens(line: &Line<'_>, s: &str, base: usize) -> Result<Vec<(String, usize)>,
             continue;
         }
         let start = i;
+        let quoted =
+            |i: usize| quoted_len(&b[i..]).ok_or_else(|| line.err(base + i, "unterminated quoted string"));
         if b[i] == b'\'' {
-            let (_, used) = unquote(&s[i..]).map_err(|(m, at)| line.err(base + i + at, m))?;
-            i += used;
+            i += quoted(i)?;
         } else {
             while i < b.len() && !b[i].is_ascii_whitespace() {
                 if b[i] == b'\'' {
-                    let (_, used) = unquote(&s[i..]).map_err(|(m, at)| line.err(base + i + at, m))?;
-                    i += used;
+                    i += quoted(i)?;
                 } else {
                     i += 1;
                 }
             }
         }
-        out.push((s[start..i].to_string(), base + start));
+        out.push((&s[start..i], base + start));
     }
     Ok(out)
 }
 
-fn parse_name(line: &Line<'_>, tok: &str, col: usize) -> Result<Name, AsmError> {
+fn parse_name<'t>(line: &Line<'_>, tok: &'t str, col: usize) -> Result<Name<'t>, AsmError> {
     if let Some(num) = tok.strip_prefix('@') {
         let num = num.split('\'').next().unwrap_or_default();
         return num
@@ -118,8 +146,15 @@ fn parse_name(line: &Line<'_>, tok: &str, col: usize) -> Result<Name, AsmError> 
             .map_err(|_| line.err(col, format!("expected a name offset after '@', found {tok:?}")));
     }
     if tok.starts_with('\'') {
-        let (bytes, _) = unquote(tok).map_err(|(m, at)| line.err(col + at, m))?;
-        if bytes == b"(anon)" || bytes.is_empty() {
+        // Without escapes the text is the token itself.
+        let inner = &tok[1..tok.len().saturating_sub(1)];
+        let bytes: std::borrow::Cow<'t, [u8]> =
+            if tok.len() >= 2 && tok.ends_with('\'') && !inner.contains(['\\', '\'']) {
+                inner.as_bytes().into()
+            } else {
+                unquote(tok).map_err(|(m, at)| line.err(col + at, m))?.0.into()
+            };
+        if *bytes == *b"(anon)" || bytes.is_empty() {
             return Ok(Name::Offset(0));
         }
         return Ok(Name::Text(bytes));
@@ -127,7 +162,7 @@ fn parse_name(line: &Line<'_>, tok: &str, col: usize) -> Result<Name, AsmError> 
     Err(line.err(col, format!("expected a name ('text' or @offset), found {tok:?}")))
 }
 
-fn key_values(line: &Line<'_>, toks: &[(String, usize)]) -> Result<Vec<(String, Value)>, AsmError> {
+fn key_values<'t>(line: &Line<'_>, toks: &[(&'t str, usize)]) -> Result<KeyValues<'t>, AsmError> {
     let mut out = Vec::new();
     let mut in_comment = false;
     for (tok, col) in toks {
@@ -142,9 +177,9 @@ fn key_values(line: &Line<'_>, toks: &[(String, usize)]) -> Result<Vec<(String, 
         // bpftool writes "type_id=5, linkage=global" for VARs.
         let v = v.strip_suffix(',').unwrap_or(v);
         out.push((
-            k.to_string(),
+            k,
             Value {
-                text: v.to_string(),
+                text: v,
                 col: col + k.len() + 1,
             },
         ));
@@ -156,7 +191,7 @@ fn kind_by_name(name: &str) -> Option<Kind> {
     Kind::ALL.iter().copied().find(|k| k.display_name() == name)
 }
 
-fn hex_bytes(line: &Line<'_>, toks: &[(String, usize)]) -> Result<Vec<u8>, AsmError> {
+fn hex_bytes(line: &Line<'_>, toks: &[(&str, usize)]) -> Result<Vec<u8>, AsmError> {
     toks.iter()
         .map(|(t, c)| {
             u8::from_str_radix(t, 16)
@@ -167,15 +202,15 @@ fn hex_bytes(line: &Line<'_>, toks: &[(String, usize)]) -> Result<Vec<u8>, AsmEr
         .collect()
 }
 
-struct Parsed {
+struct Parsed<'t> {
     /// `noheader`: the body bytes alone (blobs shorter than a header).
     noheader: bool,
-    header: Vec<(String, Value, usize)>,
+    header: Vec<(&'t str, Value<'t>, usize)>,
     header_tail: Vec<u8>,
-    items: Vec<Item>,
+    items: Vec<Item<'t>>,
 }
 
-fn parse(text: &str) -> Result<Parsed, AsmError> {
+fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
     let mut p = Parsed {
         noheader: false,
         header: Vec::new(),
@@ -201,7 +236,7 @@ fn parse(text: &str) -> Result<Parsed, AsmError> {
             continue;
         }
         let toks = tokens(&line, trimmed, indent)?;
-        let (first, first_col) = (&toks[0].0, toks[0].1);
+        let (first, first_col) = (toks[0].0, toks[0].1);
         if indent > 0 {
             // An element of the previous record, or a string.
             match region {
@@ -224,7 +259,7 @@ fn parse(text: &str) -> Result<Parsed, AsmError> {
                     let (bytes, _) = unquote(qt).map_err(|(m, at)| line.err(qc + at, m))?;
                     let noterm = match toks.get(2) {
                         None => false,
-                        Some((t, _)) if t == "noterm" => true,
+                        Some((t, _)) if *t == "noterm" => true,
                         Some((t, c)) => {
                             return Err(line.err(
                                 *c,
@@ -271,7 +306,7 @@ fn parse(text: &str) -> Result<Parsed, AsmError> {
             }
             continue;
         }
-        match first.as_str() {
+        match first {
             "header" => {
                 if !p.items.is_empty() {
                     return Err(line.err(first_col, "the header must come before the body"));
@@ -362,7 +397,7 @@ fn parse(text: &str) -> Result<Parsed, AsmError> {
 struct StringTable {
     explicit: bool,
     bytes: Vec<u8>,
-    index: HashMap<Vec<u8>, u32>,
+    index: FnvMap<Vec<u8>, u32>,
 }
 
 impl StringTable {
@@ -370,7 +405,7 @@ impl StringTable {
         let mut t = StringTable {
             explicit: true,
             bytes: Vec::new(),
-            index: HashMap::new(),
+            index: FnvMap::default(),
         };
         for (off, b, term) in chunks {
             t.index.entry(b.clone()).or_insert(*off);
@@ -382,19 +417,21 @@ impl StringTable {
         t
     }
 
-    fn auto() -> Self {
+    fn auto(expected_names: usize) -> Self {
+        let mut index = FnvMap::with_capacity_and_hasher(expected_names, Default::default());
+        index.insert(Vec::new(), 0);
         StringTable {
             explicit: false,
             bytes: vec![0],
-            index: HashMap::from([(Vec::new(), 0)]),
+            index,
         }
     }
 
-    fn resolve(&mut self, name: &Name) -> Result<u32, String> {
+    fn resolve(&mut self, name: &Name<'_>) -> Result<u32, String> {
         match name {
             Name::Offset(o) => Ok(*o),
             Name::Text(t) => {
-                if let Some(&o) = self.index.get(t) {
+                if let Some(&o) = self.index.get(t.as_ref()) {
                     return Ok(o);
                 }
                 if self.explicit {
@@ -406,7 +443,7 @@ impl StringTable {
                 let o = self.bytes.len() as u32;
                 self.bytes.extend_from_slice(t);
                 self.bytes.push(0);
-                self.index.insert(t.clone(), o);
+                self.index.insert(t.to_vec(), o);
                 Ok(o)
             }
         }
@@ -414,19 +451,15 @@ impl StringTable {
 }
 
 /// Reads `key=value` pairs of one line, checking each is used once.
-struct Keys<'a> {
+struct Keys<'a, 't> {
     line: usize,
-    keys: &'a [(String, Value)],
-    used: Vec<bool>,
+    keys: &'a [(&'t str, Value<'t>)],
+    used: u64,
 }
 
-impl<'a> Keys<'a> {
-    fn new(line: usize, keys: &'a [(String, Value)]) -> Self {
-        Keys {
-            line,
-            keys,
-            used: vec![false; keys.len()],
-        }
+impl<'a, 't> Keys<'a, 't> {
+    fn new(line: usize, keys: &'a [(&'t str, Value<'t>)]) -> Self {
+        Keys { line, keys, used: 0 }
     }
 
     fn err(&self, col: usize, message: String) -> AsmError {
@@ -437,10 +470,10 @@ impl<'a> Keys<'a> {
         }
     }
 
-    fn raw(&mut self, key: &str) -> Option<&'a Value> {
-        let i = self.keys.iter().position(|(k, _)| k == key)?;
-        self.used[i] = true;
-        Some(&self.keys[i].1)
+    fn raw(&mut self, key: &str) -> Option<Value<'t>> {
+        let i = self.keys.iter().position(|(k, _)| *k == key)?;
+        self.used |= 1 << i.min(63);
+        Some(self.keys[i].1)
     }
 
     fn num(&mut self, key: &str, default: Option<i64>) -> Result<i64, AsmError> {
@@ -471,7 +504,7 @@ impl<'a> Keys<'a> {
                 .iter()
                 .find(|(n, _)| *n == v.text)
                 .map(|(_, x)| *x)
-                .or_else(|| parse_int(&v.text).and_then(|x| u32::try_from(x).ok()))
+                .or_else(|| parse_int(v.text).and_then(|x| u32::try_from(x).ok()))
                 .ok_or_else(|| {
                     let known: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
                     self.err(
@@ -488,7 +521,10 @@ impl<'a> Keys<'a> {
     }
 
     fn finish(&self) -> Result<(), AsmError> {
-        match self.used.iter().position(|u| !u) {
+        if self.keys.len() > 63 {
+            return Err(self.err(self.keys[63].1.col, "too many keys on one line".into()));
+        }
+        match (0..self.keys.len()).find(|&i| self.used >> i & 1 == 0) {
             Some(i) => Err(self.err(
                 self.keys[i].1.col,
                 format!("unexpected key {:?} here", self.keys[i].0),
@@ -499,6 +535,8 @@ impl<'a> Keys<'a> {
 }
 
 fn parse_int(s: &str) -> Option<i64> {
+    // bpftool writes ENUM64 values as C literals: 1ULL, -1LL.
+    let s = s.trim_end_matches(['U', 'L']);
     let (neg, digits) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s),
@@ -519,7 +557,7 @@ const ENCODINGS: &[(&str, u32)] = &[("(none)", 0), ("SIGNED", 1), ("CHAR", 2), (
 const LINKAGES: &[(&str, u32)] = &[("static", 0), ("global", 1), ("extern", 2)];
 
 /// Encodes one record to words.
-fn encode(rec: &Record, strings: &mut StringTable, out: &mut Vec<u8>) -> Result<(), AsmError> {
+fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Result<(), AsmError> {
     let at = |col: usize, m: String| AsmError {
         line: rec.line,
         column: col,
@@ -730,7 +768,8 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
         _ => None,
     });
     let has_explicit = explicit.is_some();
-    let mut strings = explicit.unwrap_or_else(StringTable::auto);
+    // About one new name per four lines in pahole output.
+    let mut strings = explicit.unwrap_or_else(|| StringTable::auto(text.len() / 128));
     if !has_explicit {
         p.items.push(Item::Strings(Vec::new()));
     }
@@ -771,7 +810,7 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
     }
 
     let hdr_line = p.header.first().map_or(0, |h| h.2);
-    let header_keys: Vec<(String, Value)> = p.header.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
+    let header_keys: KeyValues<'_> = p.header.iter().map(|(k, v, _)| (*k, *v)).collect();
     let mut hk = Keys::new(hdr_line, &header_keys);
     let hdr_len = hk.u32("hdr_len", Some(HEADER_LEN + p.header_tail.len() as u32))?;
     let body_start = HEADER_LEN + p.header_tail.len() as u32;

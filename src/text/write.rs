@@ -353,10 +353,10 @@ fn write_record(out: &mut String, id: u32, rec: &TypeRecord<'_>, names: &Names<'
                         let _ = write!(out, " val={}", e.value as u32 as i32);
                     }
                     (true, false) => {
-                        let _ = write!(out, " val={}", e.value);
+                        let _ = write!(out, " val={}ULL", e.value);
                     }
                     (true, true) => {
-                        let _ = write!(out, " val={}", e.value as i64);
+                        let _ = write!(out, " val={}LL", e.value as i64);
                     }
                 }
                 out.push('\n');
