@@ -478,7 +478,7 @@ impl<'a, 't> Keys<'a, 't> {
 
     fn num(&mut self, key: &str, default: Option<i64>) -> Result<i64, AsmError> {
         match self.raw(key) {
-            Some(v) => parse_int(&v.text)
+            Some(v) => parse_int(v.text)
                 .ok_or_else(|| self.err(v.col, format!("{key}: expected a number, found {:?}", v.text))),
             None => default.ok_or_else(|| AsmError {
                 line: self.line,
