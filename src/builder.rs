@@ -181,6 +181,8 @@ impl BtfBuilder {
     }
 
     fn composite(&mut self, kind: Kind, name: &str, size: u32, kflag: bool, members: &[M<'_>]) -> u32 {
+        // The type's name first, then its members': first-use order.
+        self.string(name);
         let mut tail = Vec::with_capacity(members.len() * 3);
         for mem in members {
             let off = if kflag {
@@ -209,6 +211,7 @@ impl BtfBuilder {
 
     /// ENUM; `signed` sets kind_flag.
     pub fn enum_(&mut self, name: &str, size: u32, signed: bool, values: &[(&str, i64)]) -> u32 {
+        self.string(name);
         let mut tail = Vec::new();
         for (n, v) in values {
             tail.extend_from_slice(&[self.string(n), *v as u32]);
@@ -217,6 +220,7 @@ impl BtfBuilder {
     }
 
     pub fn enum64(&mut self, name: &str, size: u32, signed: bool, values: &[(&str, i64)]) -> u32 {
+        self.string(name);
         let mut tail = Vec::new();
         for (n, v) in values {
             let v = *v as u64;

@@ -1221,7 +1221,7 @@ fn streaming_is_bounded_and_stops_on_error() {
         fail_after: Some(3),
         calls: 0,
     };
-    let err = dump::write(&mut failing, &blob, None, dump::Format::Json).unwrap_err();
+    let err = dump::write(&mut failing, &blob, None, dump::Format::Raw).unwrap_err();
     assert!(
         matches!(err, dump::WriteError::Io(ref e) if e.kind() == std::io::ErrorKind::BrokenPipe),
         "{err}"

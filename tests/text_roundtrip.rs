@@ -105,3 +105,34 @@ fn mutated_blobs_round_trip() {
         round_trip(&format!("mutation {i}"), &b);
     }
 }
+
+/// `asm(dump(b))`: the plain (bpftool) dump assembles into a blob whose
+/// dump is the same text, and into `b` itself when `b`'s string section is
+/// canonical.
+fn plain_round_trip(what: &str, blob: &[u8]) -> Option<bool> {
+    let dump = btfcheck::dump::render_raw(blob, None).ok()?;
+    let text = String::from_utf8(dump.clone()).expect("dumps are text for these blobs");
+    let again = assemble(&text).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let redump = btfcheck::dump::render_raw(&again, None).expect("the assembled blob dumps");
+    assert!(redump == dump, "{what}: dump(asm(dump(b))) differs from dump(b)");
+    Some(again == blob)
+}
+
+#[test]
+fn plain_dumps_reassemble() {
+    let (mut same, mut canonical) = (0, 0);
+    for (p, b) in corpus_blobs() {
+        match plain_round_trip(&p.display().to_string(), &b) {
+            Some(true) => same += 1,
+            Some(false) => canonical += 1,
+            None => {}
+        }
+    }
+    eprintln!(
+        "plain round trip: {same} blobs identical, {canonical} rebuilt with a canonical string section"
+    );
+    assert!(same > 0);
+    if let Ok(b) = std::fs::read("/sys/kernel/btf/vmlinux") {
+        plain_round_trip("vmlinux", &b);
+    }
+}

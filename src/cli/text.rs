@@ -50,35 +50,34 @@ pub fn dump(args: DumpArgs) -> i32 {
                 continue;
             }
         };
-        let result = if args.exact {
-            Ok(text::write_exact(input.btf()).into_bytes())
-        } else {
-            let base_path = args
-                .base
-                .clone()
-                .or_else(|| dump::implied_base(path).map(str::to_string));
-            let base = match base_path.as_deref().map(btfcheck::input::load) {
-                None => None,
-                Some(Ok(b)) => Some(b),
-                Some(Err(e)) => {
-                    eprintln!("btfcheck: --base: {e}");
-                    return EXIT_ERROR;
-                }
-            };
-            let base = base.as_ref().map(|b| b.btf());
-            match (args.format, args.pretty) {
-                (DumpFormat::Raw, _) => dump::render_raw(input.btf(), base),
-                (DumpFormat::Json, false) => dump::render_json(input.btf(), base),
-                (DumpFormat::Json, true) => dump::render_json_pretty(input.btf(), base),
+        if args.exact {
+            if out.write_all(text::write_exact(input.btf()).as_bytes()).is_err() {
+                return EXIT_ERROR;
+            }
+            continue;
+        }
+        let base_path = args
+            .base
+            .clone()
+            .or_else(|| dump::implied_base(path).map(str::to_string));
+        let base = match base_path.as_deref().map(btfcheck::input::load) {
+            None => None,
+            Some(Ok(b)) => Some(b),
+            Some(Err(e)) => {
+                eprintln!("btfcheck: --base: {e}");
+                return EXIT_ERROR;
             }
         };
-        match result {
-            Ok(bytes) => {
-                if out.write_all(&bytes).is_err() {
-                    return EXIT_ERROR;
-                }
-            }
-            Err(e) => {
+        let format = match (args.format, args.pretty) {
+            (DumpFormat::Raw, _) => dump::Format::Raw,
+            (DumpFormat::Json, false) => dump::Format::Json,
+            (DumpFormat::Json, true) => dump::Format::JsonPretty,
+        };
+        // Streamed: a hostile blob can ask for far more text than memory.
+        match dump::write(&mut out, input.btf(), base.as_ref().map(|b| b.btf()), format) {
+            Ok(()) => {}
+            Err(dump::WriteError::Io(_)) => return EXIT_ERROR,
+            Err(dump::WriteError::Dump(e)) => {
                 let _ = out.flush();
                 eprintln!("btfcheck: {path}: cannot dump: {e} (try --exact, which writes any blob)");
                 status = EXIT_ERROR;

@@ -9,6 +9,9 @@
 //! | [`render_json`] | `Json` | `bpftool -j btf dump file FILE` |
 //! | [`render_json_pretty`] | `JsonPretty` | `bpftool -p btf dump file FILE` |
 //!
+//! [`render`] takes the [`Format`] as an argument; [`write()`] streams the
+//! same bytes to an `io::Write` in bounded memory (what a CLI should use).
+//!
 //! With `base = Some(..)` they print split BTF the way
 //! `bpftool --base-btf BASE btf dump file SPLIT` does: only the split's own
 //! types, numbered after the base's, with string offsets at or past the
@@ -207,7 +210,7 @@ pub enum Format {
 /// (JSON) or 13 (pretty) times the type section, but a hostile blob can ask
 /// for far more (every name may be as long as the string section and be
 /// printed once per member, parameter or DATASEC entry): to print a blob of
-/// unknown origin, stream it with [`write`].
+/// unknown origin, stream it with [`write()`].
 pub fn render(blob: &[u8], base: Option<&[u8]>, format: Format) -> Result<Vec<u8>, DumpError> {
     with_loaded(blob, base, |btf| {
         let per_type_byte = match format {
@@ -239,7 +242,7 @@ pub fn write(
     .map_err(WriteError::Io)
 }
 
-/// What [`write`] can fail with.
+/// What [`write()`] can fail with.
 #[derive(Debug, Error)]
 pub enum WriteError {
     #[error(transparent)]

@@ -13,7 +13,7 @@ mod parse;
 mod write;
 
 pub use parse::{assemble, AsmError};
-pub use write::write_exact;
+pub use write::{write_exact, write_readable};
 
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,9 @@ fn hex_lines(out: &mut String, keyword: &str, indent: &str, bytes: &[u8]) {
 struct Names<'a> {
     /// The string section and the first offset of each string in it.
     section: Option<(&'a [u8], FirstOffsets<'a>)>,
+    /// Write every valid name as text (for the plain form, whose string
+    /// section `asm` rebuilds).
+    always_text: bool,
 }
 
 type FirstOffsets<'a> = HashMap<&'a [u8], u32>;
@@ -39,7 +42,10 @@ impl<'a> Names<'a> {
             }
             (s, first)
         });
-        Names { section }
+        Names {
+            section,
+            always_text: false,
+        }
     }
 
     fn write(&self, out: &mut String, off: u32) {
@@ -50,7 +56,8 @@ impl<'a> Names<'a> {
         if let Some((s, first)) = &self.section {
             if let Some(rest) = s.get(off as usize..) {
                 let text = &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())];
-                if text != b"(anon)" && first.get(text) == Some(&off) && rest.contains(&0) {
+                let unambiguous = first.get(text) == Some(&off) || self.always_text;
+                if text != b"(anon)" && unambiguous && rest.contains(&0) {
                     quote(out, text);
                     return;
                 }
@@ -69,6 +76,37 @@ fn linkage(out: &mut String, v: u32) {
             let _ = write!(out, "{v}");
         }
     }
+}
+
+/// The most readable text that assembles back to exactly `blob`: the plain
+/// records alone (standard header and string section rebuilt by `asm`) when
+/// that reproduces the bytes, else the exact form.
+pub fn write_readable(blob: &[u8]) -> String {
+    if let Some(plain) = write_plain(blob) {
+        if super::assemble(&plain).is_ok_and(|b| b == blob) {
+            return plain;
+        }
+    }
+    write_exact(blob)
+}
+
+/// Records only, names as text; `None` when the layout is not the standard one.
+fn write_plain(blob: &[u8]) -> Option<String> {
+    let h = Header::copied_from(blob, HEADER_LEN);
+    if blob.len() < HEADER_LEN as usize
+        || h.hdr_len != HEADER_LEN
+        || h.type_off != 0
+        || h.str_off != h.type_len
+    {
+        return None;
+    }
+    let types = blob.get(24..24 + h.type_len as usize)?;
+    let strings = blob.get(24 + h.str_off as usize..24 + h.str_off as usize + h.str_len as usize)?;
+    let mut names = Names::new(Some(strings));
+    names.always_text = true;
+    let mut out = String::new();
+    write_types(&mut out, types, &names);
+    Some(out)
 }
 
 /// The exact text of `blob`.

@@ -10,11 +10,9 @@
 //! BTFCHECK_RECORD=1 cargo test --release --test conformance
 //! ```
 
-mod kinds;
 mod layout;
 mod names;
 mod resolve;
-mod special;
 mod suite;
 
 use btfcheck::diag::{human, kernel_log, logbuf};
@@ -37,30 +35,55 @@ fn recorded_path() -> PathBuf {
 /// toolchain blobs under corpus/.
 fn all_cases() -> Vec<Case> {
     let mut s = Suite::default();
-    layout::header(&mut s);
-    layout::sections(&mut s);
-    layout::strings(&mut s);
-    layout::records(&mut s);
-    kinds::int_kind(&mut s);
-    kinds::refs(&mut s);
-    kinds::array(&mut s);
-    kinds::composite(&mut s);
-    kinds::enums(&mut s);
-    kinds::fwd_func(&mut s);
-    kinds::var_datasec(&mut s);
-    kinds::float_tags(&mut s);
+    text_cases(&mut s);
+    layout::big_blobs(&mut s);
     resolve::matrix(&mut s);
-    resolve::members(&mut s);
-    resolve::loops_depth(&mut s);
-    resolve::protos(&mut s);
-    resolve::decl_tags(&mut s);
-    resolve::type_tags(&mut s);
     names::names(&mut s);
-    special::special(&mut s);
     log_buffer(&mut s);
     type_cap(&mut s);
     corpus(&mut s);
     s.cases
+}
+
+/// The hand-written cases: one `.btf.txt` per case under
+/// `tests/conformance/cases/<group>/`, its first line a `# ` description
+/// (format: docs/text-format.md).
+fn text_cases(s: &mut Suite) {
+    let dir = root().join("tests/conformance/cases");
+    let mut groups: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/conformance/cases")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    groups.sort();
+    for g in groups {
+        let group = g.file_name().expect("dir name").to_string_lossy().into_owned();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&g)
+            .expect("group dir")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for f in files {
+            let Some(name) = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".btf.txt"))
+            else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&f).expect("read case");
+            let what = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# "))
+                .unwrap_or_default()
+                .to_string();
+            let blob = btfcheck::text::assemble(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            s.add_in(&group, name, what, blob);
+        }
+    }
 }
 
 /// The log buffer rules: sizes around the true size, fixed mode, levels.

@@ -1,6 +1,6 @@
 //! The conformance case collector and small helpers shared by the groups.
 
-use btfcheck::builder::{BtfBuilder, INT_SIGNED};
+use btfcheck::builder::BtfBuilder;
 use btfcheck::raw::Header;
 
 /// Log buffer the recorder used for every case unless a case says otherwise
@@ -26,6 +26,17 @@ pub struct Suite {
 impl Suite {
     pub fn group(&mut self, g: &'static str) {
         self.group = g;
+    }
+
+    /// A case in a named group (for cases read from files).
+    pub fn add_in(&mut self, group: &str, name: &str, what: String, blob: Vec<u8>) {
+        self.cases.push(Case {
+            name: format!("{group}/{name}"),
+            what,
+            blob,
+            log_level: 1,
+            log_size: DEFAULT_LOG_SIZE,
+        });
     }
 
     pub fn add(&mut self, name: impl AsRef<str>, what: impl Into<String>, blob: Vec<u8>) {
@@ -86,16 +97,4 @@ pub fn hdr(
 
 pub fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
-}
-
-/// The sections of the one-INT blob: (types, strings).
-pub fn int_sections() -> (Vec<u8>, Vec<u8>) {
-    let mut b = BtfBuilder::new();
-    b.int("int", 4, 32, INT_SIGNED);
-    let (t, s) = b.sections();
-    (t.to_vec(), s.to_vec())
-}
-
-pub fn words(w: &[u32]) -> Vec<u8> {
-    w.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
