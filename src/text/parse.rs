@@ -556,6 +556,18 @@ fn parse_int(s: &str) -> Option<i64> {
 const ENCODINGS: &[(&str, u32)] = &[("(none)", 0), ("SIGNED", 1), ("CHAR", 2), ("BOOL", 4)];
 const LINKAGES: &[(&str, u32)] = &[("static", 0), ("global", 1), ("extern", 2)];
 
+/// The name offset of an element line (0 when it has none).
+fn element_name(e: &Element<'_>, strings: &mut StringTable) -> Result<u32, AsmError> {
+    match &e.name {
+        Some((n, col)) => strings.resolve(n).map_err(|m| AsmError {
+            line: e.line,
+            column: col + 1,
+            message: m,
+        }),
+        None => Ok(0),
+    }
+}
+
 /// Encodes one record to words.
 fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Result<(), AsmError> {
     let at = |col: usize, m: String| AsmError {
@@ -619,14 +631,7 @@ fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Res
             size_type = k.u32("size", None)?;
             for e in &rec.elements {
                 let mut ek = Keys::new(e.line, &e.keys);
-                let name = match &e.name {
-                    Some((n, _)) => strings.resolve(n).map_err(|m| AsmError {
-                        line: e.line,
-                        column: 1,
-                        message: m,
-                    })?,
-                    None => 0,
-                };
+                let name = element_name(e, strings)?;
                 let ty = ek.u32("type_id", None)?;
                 let bits = ek.u32("bits_offset", None)?;
                 let bf = ek.u32("bitfield_size", Some(0))?;
@@ -663,14 +668,7 @@ fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Res
             )? != 0;
             for e in &rec.elements {
                 let mut ek = Keys::new(e.line, &e.keys);
-                let name = match &e.name {
-                    Some((n, _)) => strings.resolve(n).map_err(|m| AsmError {
-                        line: e.line,
-                        column: 1,
-                        message: m,
-                    })?,
-                    None => 0,
-                };
+                let name = element_name(e, strings)?;
                 let v = ek.num("val", None)? as u64;
                 ek.finish()?;
                 tail.push(name);
@@ -692,14 +690,7 @@ fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Res
             size_type = k.u32("ret_type_id", Some(0))?;
             for e in &rec.elements {
                 let mut ek = Keys::new(e.line, &e.keys);
-                let name = match &e.name {
-                    Some((n, _)) => strings.resolve(n).map_err(|m| AsmError {
-                        line: e.line,
-                        column: 1,
-                        message: m,
-                    })?,
-                    None => 0,
-                };
+                let name = element_name(e, strings)?;
                 tail.push(name);
                 tail.push(ek.u32("type_id", None)?);
                 ek.finish()?;

@@ -153,6 +153,13 @@ const REST: [u8; 256] = {
     t
 };
 
+/// Whether all of eight bytes may follow an identifier's first byte (one
+/// AND of table lookups, no branch per byte).
+#[inline]
+fn all_rest(w: &[u8]) -> bool {
+    w[..8].iter().fold(0xff, |acc, &b| acc & REST[b as usize]) != 0
+}
+
 /// [`is_identifier`] on a string without its NUL, eight bytes at a time.
 fn is_identifier_fast(s: &[u8]) -> bool {
     let Some((&f, rest)) = s.split_first() else {
@@ -163,15 +170,7 @@ fn is_identifier_fast(s: &[u8]) -> bool {
     }
     let mut chunks = rest.chunks_exact(8);
     for w in &mut chunks {
-        let all = REST[w[0] as usize]
-            & REST[w[1] as usize]
-            & REST[w[2] as usize]
-            & REST[w[3] as usize]
-            & REST[w[4] as usize]
-            & REST[w[5] as usize]
-            & REST[w[6] as usize]
-            & REST[w[7] as usize];
-        if all == 0 {
+        if !all_rest(w) {
             return false;
         }
     }
@@ -190,15 +189,7 @@ fn scan_identifier(section: &[u8], off: usize) -> bool {
     // Whole words: no byte is NUL and every byte is allowed.
     while i + 8 <= s.len() && i < NAME_LEN_MAX {
         let w = &s[i..i + 8];
-        let all = REST[w[0] as usize]
-            & REST[w[1] as usize]
-            & REST[w[2] as usize]
-            & REST[w[3] as usize]
-            & REST[w[4] as usize]
-            & REST[w[5] as usize]
-            & REST[w[6] as usize]
-            & REST[w[7] as usize];
-        if all == 0 {
+        if !all_rest(w) {
             break;
         }
         i += 8;

@@ -458,15 +458,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 let Some(b) = bits_off.checked_add(int_off) else {
                     return Err(fail(Check::MemberBitsOffsetOverflow));
                 };
-                let byte = b / 8;
-                let copy = int_bits + (b & 7);
-                if copy > 128 {
-                    return Err(fail(Check::MemberCopyBitsOver128));
-                }
-                if size < byte || size - byte < roundup_bytes(copy) {
-                    return Err(fail(Check::MemberExceedsSize));
-                }
-                Ok(())
+                int_bits_fit(size, b, int_bits).map_err(fail)
             }
             Kind::PTR => {
                 if bits_off & 7 != 0 {
@@ -536,15 +528,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 } else {
                     nr_bits
                 };
-                let byte = bit_off / 8;
-                let copy = bits + (bit_off & 7);
-                if copy > 128 {
-                    return Err(fail(Check::MemberCopyBitsOver128));
-                }
-                if size < byte || size - byte < roundup_bytes(copy) {
-                    return Err(fail(Check::MemberExceedsSize));
-                }
-                Ok(())
+                int_bits_fit(size, bit_off, bits).map_err(fail)
             }
             Kind::ENUM | Kind::ENUM64 => {
                 // The kernel sizes every enum member as a 32-bit int here.
@@ -736,4 +720,18 @@ impl<'b, 'a> Resolver<'b, 'a> {
         }
         false
     }
+}
+
+/// Whether `bits` bits at bit offset `bit_off` fit a struct of `size` bytes
+/// when copied as whole bytes (`nr_copy_bits` in the kernel's int checks).
+fn int_bits_fit(size: u32, bit_off: u32, bits: u32) -> Result<(), Check> {
+    let byte = bit_off / 8;
+    let copy = bits + (bit_off & 7);
+    if copy > 128 {
+        return Err(Check::MemberCopyBitsOver128);
+    }
+    if size < byte || size - byte < roundup_bytes(copy) {
+        return Err(Check::MemberExceedsSize);
+    }
+    Ok(())
 }
