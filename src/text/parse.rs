@@ -59,7 +59,9 @@ struct Value<'t> {
     col: usize,
 }
 
-type KeyValues<'t> = Vec<(&'t str, Value<'t>)>;
+/// Most lines have a handful of keys: kept inline, no allocation per line.
+type KeyValues<'t> = smallvec::SmallVec<[(&'t str, Value<'t>); 6]>;
+type Tokens<'t> = smallvec::SmallVec<[(&'t str, usize); 10]>;
 
 #[derive(Debug)]
 struct Element<'t> {
@@ -78,18 +80,13 @@ struct Record<'t> {
 }
 
 #[derive(Debug)]
-enum TypeItem<'t> {
-    Record(Record<'t>),
-    Words(Vec<u32>),
+enum Item {
     Bytes(Vec<u8>),
-}
-
-#[derive(Debug)]
-enum Item<'t> {
-    Bytes(Vec<u8>),
-    Types(Vec<TypeItem<'t>>),
-    /// Explicit string section: chunks with their offsets.
-    Strings(Vec<(u32, Vec<u8>, bool)>),
+    /// Encoded as parsed.
+    Types(Vec<u8>),
+    /// Where the string section goes (its contents come from
+    /// `prescan_strings`, or are built in first-use order).
+    Strings,
 }
 
 struct Line<'a> {
@@ -109,9 +106,9 @@ impl Line<'_> {
 
 /// Splits `s` (from byte `base` of the line) into tokens: words, quoted
 /// strings and `@N` names; returns (token, column).
-fn tokens<'t>(line: &Line<'_>, s: &'t str, base: usize) -> Result<Vec<(&'t str, usize)>, AsmError> {
+fn tokens<'t>(line: &Line<'_>, s: &'t str, base: usize) -> Result<Tokens<'t>, AsmError> {
     let b = s.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Tokens::new();
     let mut i = 0;
     while i < b.len() {
         if b[i].is_ascii_whitespace() {
@@ -163,7 +160,7 @@ fn parse_name<'t>(line: &Line<'_>, tok: &'t str, col: usize) -> Result<Name<'t>,
 }
 
 fn key_values<'t>(line: &Line<'_>, toks: &[(&'t str, usize)]) -> Result<KeyValues<'t>, AsmError> {
-    let mut out = Vec::new();
+    let mut out = KeyValues::new();
     let mut in_comment = false;
     for (tok, col) in toks {
         // bpftool writes DATASEC entries with a "(VAR 'name')" comment.
@@ -171,9 +168,10 @@ fn key_values<'t>(line: &Line<'_>, toks: &[(&'t str, usize)]) -> Result<KeyValue
             in_comment = !tok.ends_with(')');
             continue;
         }
-        let Some((k, v)) = tok.split_once('=') else {
+        let Some(eq) = tok.bytes().position(|b| b == b'=') else {
             return Err(line.err(*col, format!("expected key=value, found {tok:?}")));
         };
+        let (k, v) = (&tok[..eq], &tok[eq + 1..]);
         // bpftool writes "type_id=5, linkage=global" for VARs.
         let v = v.strip_suffix(',').unwrap_or(v);
         out.push((
@@ -207,10 +205,14 @@ struct Parsed<'t> {
     noheader: bool,
     header: Vec<(&'t str, Value<'t>, usize)>,
     header_tail: Vec<u8>,
-    items: Vec<Item<'t>>,
+    items: Vec<Item>,
 }
 
-fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
+/// Parses `text`, encoding each record as soon as its last element line is
+/// read (names resolve through `strings`), so no tree of the whole text is
+/// ever built.
+fn parse<'t>(text: &'t str, strings: &mut StringTable) -> Result<Parsed<'t>, AsmError> {
+    let mut pending: Option<Record<'t>> = None;
     let mut p = Parsed {
         noheader: false,
         header: Vec::new(),
@@ -240,53 +242,10 @@ fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
         if indent > 0 {
             // An element of the previous record, or a string.
             match region {
-                In::Strings => {
-                    let Some(Item::Strings(chunks)) = p.items.last_mut() else {
-                        unreachable!("strings region has a strings item")
-                    };
-                    let off = first
-                        .strip_prefix('@')
-                        .and_then(|n| n.parse::<u32>().ok())
-                        .ok_or_else(|| {
-                            line.err(first_col, "expected @offset at the start of a string line")
-                        })?;
-                    let (qt, qc) = toks
-                        .get(1)
-                        .ok_or_else(|| line.err(line.text.len(), "expected a quoted string"))?;
-                    if !qt.starts_with('\'') {
-                        return Err(line.err(*qc, "expected a quoted string"));
-                    }
-                    let (bytes, _) = unquote(qt).map_err(|(m, at)| line.err(qc + at, m))?;
-                    let noterm = match toks.get(2) {
-                        None => false,
-                        Some((t, _)) if *t == "noterm" => true,
-                        Some((t, c)) => {
-                            return Err(line.err(
-                                *c,
-                                format!("expected 'noterm' or the end of the line, found {t:?}"),
-                            ))
-                        }
-                    };
-                    let expected: u32 = chunks
-                        .iter()
-                        .map(|(_, b, t)| b.len() as u32 + u32::from(*t))
-                        .sum();
-                    if off != expected {
-                        return Err(line.err(
-                            first_col,
-                            format!("this string starts at offset {expected}, not {off}"),
-                        ));
-                    }
-                    if chunks.last().is_some_and(|c| !c.2) {
-                        return Err(line.err(first_col, "no string may follow one marked noterm"));
-                    }
-                    chunks.push((off, bytes, !noterm));
-                }
+                // Read before the types by `prescan_strings`.
+                In::Strings => {}
                 _ => {
-                    let Some(Item::Types(types)) = p.items.last_mut() else {
-                        return Err(line.err(indent, "an indented line must follow a type record"));
-                    };
-                    let Some(TypeItem::Record(rec)) = types.last_mut() else {
+                    let Some(rec) = pending.as_mut() else {
                         return Err(line.err(indent, "an indented line must follow a type record"));
                     };
                     let (name, rest) = if first.starts_with('\'') || first.starts_with('@') {
@@ -306,6 +265,7 @@ fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
             }
             continue;
         }
+        flush(&mut pending, &mut p.items, strings)?;
         match first {
             "header" => {
                 if !p.items.is_empty() {
@@ -320,7 +280,7 @@ fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
             "bytes" => {
                 let bytes = hex_bytes(&line, &toks[1..])?;
                 match (&region, p.items.last_mut()) {
-                    (In::Types, Some(Item::Types(t))) => t.push(TypeItem::Bytes(bytes)),
+                    (In::Types, Some(Item::Types(t))) => t.extend_from_slice(&bytes),
                     _ => {
                         region = In::Body;
                         match p.items.last_mut() {
@@ -344,18 +304,18 @@ fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
                     p.items.push(Item::Types(Vec::new()));
                 }
                 let Some(Item::Types(t)) = p.items.last_mut() else { unreachable!() };
-                t.push(TypeItem::Words(words));
+                words.iter().for_each(|w| t.extend_from_slice(&w.to_le_bytes()));
             }
             "types" => {
                 region = In::Types;
                 p.items.push(Item::Types(Vec::new()));
             }
             "strings" => {
-                if p.items.iter().any(|i| matches!(i, Item::Strings(_))) {
+                if p.items.iter().any(|i| matches!(i, Item::Strings)) {
                     return Err(line.err(first_col, "only one strings block"));
                 }
                 region = In::Strings;
-                p.items.push(Item::Strings(Vec::new()));
+                p.items.push(Item::Strings);
             }
             t if t.starts_with('[') => {
                 let close = t.find(']').ok_or_else(|| line.err(first_col, "expected [id]"))?;
@@ -373,14 +333,13 @@ fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
                     region = In::Types;
                     p.items.push(Item::Types(Vec::new()));
                 }
-                let Some(Item::Types(t)) = p.items.last_mut() else { unreachable!() };
-                t.push(TypeItem::Record(Record {
+                pending = Some(Record {
                     line: line.no,
                     kind,
                     name,
                     keys,
                     elements: Vec::new(),
-                }));
+                });
             }
             _ => {
                 return Err(line.err(
@@ -390,7 +349,104 @@ fn parse(text: &str) -> Result<Parsed<'_>, AsmError> {
             }
         }
     }
+    flush(&mut pending, &mut p.items, strings)?;
     Ok(p)
+}
+
+/// Encodes the record being read into the type section it belongs to.
+fn flush(
+    pending: &mut Option<Record<'_>>,
+    items: &mut [Item],
+    strings: &mut StringTable,
+) -> Result<(), AsmError> {
+    if let Some(rec) = pending.take() {
+        let Some(Item::Types(t)) = items.last_mut() else {
+            unreachable!("a record opens a type section")
+        };
+        encode(&rec, strings, t)?;
+    }
+    Ok(())
+}
+
+/// One `@offset 'text' [noterm]` line of a strings block.
+fn string_line(
+    line: &Line<'_>,
+    toks: &[(&str, usize)],
+    chunks: &mut Vec<(u32, Vec<u8>, bool)>,
+) -> Result<(), AsmError> {
+    let (first, first_col) = (toks[0].0, toks[0].1);
+    let off = first
+        .strip_prefix('@')
+        .and_then(|n| n.parse::<u32>().ok())
+        .ok_or_else(|| line.err(first_col, "expected @offset at the start of a string line"))?;
+    let (qt, qc) = toks
+        .get(1)
+        .ok_or_else(|| line.err(line.text.len(), "expected a quoted string"))?;
+    if !qt.starts_with('\'') {
+        return Err(line.err(*qc, "expected a quoted string"));
+    }
+    let (bytes, _) = unquote(qt).map_err(|(m, at)| line.err(qc + at, m))?;
+    let noterm = match toks.get(2) {
+        None => false,
+        Some((t, _)) if *t == "noterm" => true,
+        Some((t, c)) => {
+            return Err(line.err(
+                *c,
+                format!("expected 'noterm' or the end of the line, found {t:?}"),
+            ))
+        }
+    };
+    let expected = chunks
+        .last()
+        .map_or(0, |(o, b, t)| o + b.len() as u32 + u32::from(*t));
+    if off != expected {
+        return Err(line.err(
+            first_col,
+            format!("this string starts at offset {expected}, not {off}"),
+        ));
+    }
+    if chunks.last().is_some_and(|c| !c.2) {
+        return Err(line.err(first_col, "no string may follow one marked noterm"));
+    }
+    chunks.push((off, bytes, !noterm));
+    Ok(())
+}
+
+/// The explicit `strings` block, read first so names resolve while the
+/// types are encoded line by line.
+fn prescan_strings(text: &str) -> Result<Option<Vec<(u32, Vec<u8>, bool)>>, AsmError> {
+    let mut chunks: Option<Vec<(u32, Vec<u8>, bool)>> = None;
+    let mut inside = false;
+    for (no, raw_line) in text.lines().enumerate() {
+        let trimmed = raw_line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = raw_line.len() - trimmed.len();
+        if indent == 0 {
+            inside = trimmed.trim_end() == "strings";
+            if inside {
+                if chunks.is_some() {
+                    return Err(AsmError {
+                        line: no + 1,
+                        column: 1,
+                        message: "only one strings block".into(),
+                    });
+                }
+                chunks = Some(Vec::new());
+            }
+            continue;
+        }
+        if inside {
+            let line = Line {
+                no: no + 1,
+                text: raw_line,
+            };
+            let toks = tokens(&line, trimmed, indent)?;
+            string_line(&line, &toks, chunks.as_mut().expect("inside a block"))?;
+        }
+    }
+    Ok(chunks)
 }
 
 /// Looks names up in the given string section, or builds one.
@@ -536,21 +592,32 @@ impl<'a, 't> Keys<'a, 't> {
 
 fn parse_int(s: &str) -> Option<i64> {
     // bpftool writes ENUM64 values as C literals: 1ULL, -1LL.
-    let s = s.trim_end_matches(['U', 'L']);
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, s),
+    let s = match s.as_bytes().last() {
+        Some(b'U' | b'L') => s.trim_end_matches(['U', 'L']).as_bytes(),
+        _ => s.as_bytes(),
     };
-    let v = match digits.strip_prefix("0x") {
-        Some(h) => i128::from_str_radix(h, 16).ok()?,
-        None => digits.parse::<i128>().ok()?,
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', d)) => (true, d),
+        _ => (false, s),
     };
-    let v = if neg { -v } else { v };
-    // Accept the full u64 range too (ENUM64 values), folded into i64 bits.
-    if v > u64::MAX as i128 || v < i64::MIN as i128 {
+    let (radix, digits) = match digits {
+        [b'0', b'x', h @ ..] => (16u64, h),
+        d => (10, d),
+    };
+    if digits.is_empty() {
         return None;
     }
-    Some(v as i64)
+    let mut v: u64 = 0;
+    for &c in digits {
+        let d = (c as char).to_digit(radix as u32)? as u64;
+        v = v.checked_mul(radix)?.checked_add(d)?;
+    }
+    // The full u64 range is accepted too (ENUM64 values), as i64 bits.
+    if neg {
+        (v <= 1 << 63).then(|| (v as i64).wrapping_neg())
+    } else {
+        Some(v as i64)
+    }
 }
 
 const ENCODINGS: &[(&str, u32)] = &[("(none)", 0), ("SIGNED", 1), ("CHAR", 2), ("BOOL", 4)];
@@ -737,7 +804,14 @@ fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Res
 
 /// Assembles text (exact form or bpftool raw format) into a blob.
 pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
-    let mut p = parse(text)?;
+    let explicit = prescan_strings(text)?;
+    let has_explicit = explicit.is_some();
+    // Room for about one new name per two lines, as in pahole output.
+    let mut strings = match &explicit {
+        Some(chunks) => StringTable::explicit(chunks),
+        None => StringTable::auto(text.len() / 64),
+    };
+    let mut p = parse(text, &mut strings)?;
     if p.noheader {
         let mut out = Vec::new();
         for item in &p.items {
@@ -754,15 +828,8 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
         }
         return Ok(out);
     }
-    let explicit = p.items.iter().find_map(|i| match i {
-        Item::Strings(c) => Some(StringTable::explicit(c)),
-        _ => None,
-    });
-    let has_explicit = explicit.is_some();
-    // About one new name per four lines in pahole output.
-    let mut strings = explicit.unwrap_or_else(|| StringTable::auto(text.len() / 128));
     if !has_explicit {
-        p.items.push(Item::Strings(Vec::new()));
+        p.items.push(Item::Strings);
     }
 
     // Body bytes and where the sections landed (relative to the body start).
@@ -775,16 +842,10 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
             Item::Bytes(b) => body.extend_from_slice(b),
             Item::Types(types) => {
                 let start = body.len();
-                for t in types {
-                    match t {
-                        TypeItem::Record(r) => encode(r, &mut strings, &mut body)?,
-                        TypeItem::Words(w) => w.iter().for_each(|x| body.extend_from_slice(&x.to_le_bytes())),
-                        TypeItem::Bytes(b) => body.extend_from_slice(b),
-                    }
-                }
+                body.extend_from_slice(types);
                 types_at = Some((start, body.len()));
             }
-            Item::Strings(_) => {
+            Item::Strings => {
                 // Auto strings are complete only after every record.
                 pending_strings_pos = Some((i, body.len()));
                 if has_explicit {
