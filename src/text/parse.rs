@@ -368,6 +368,10 @@ fn flush(
     Ok(())
 }
 
+/// A string section as written: each string's offset, bytes, and whether a
+/// NUL ends it.
+type Chunks = Vec<(u32, Vec<u8>, bool)>;
+
 /// One `@offset 'text' [noterm]` line of a strings block.
 fn string_line(
     line: &Line<'_>,
@@ -414,8 +418,8 @@ fn string_line(
 
 /// The explicit `strings` block, read first so names resolve while the
 /// types are encoded line by line.
-fn prescan_strings(text: &str) -> Result<Option<Vec<(u32, Vec<u8>, bool)>>, AsmError> {
-    let mut chunks: Option<Vec<(u32, Vec<u8>, bool)>> = None;
+fn prescan_strings(text: &str) -> Result<Option<Chunks>, AsmError> {
+    let mut chunks: Option<Chunks> = None;
     let mut inside = false;
     for (no, raw_line) in text.lines().enumerate() {
         let trimmed = raw_line.trim_start();
@@ -457,7 +461,7 @@ struct StringTable {
 }
 
 impl StringTable {
-    fn explicit(chunks: &[(u32, Vec<u8>, bool)]) -> Self {
+    fn explicit(chunks: &Chunks) -> Self {
         let mut t = StringTable {
             explicit: true,
             bytes: Vec::new(),
