@@ -11,30 +11,32 @@ use crate::raw::Kind;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FNV-1a: names are short and trusted to be ours; SipHash's DoS resistance
-/// buys nothing here and costs a fifth of assembling vmlinux.
+/// An Fx-style hasher (eight bytes a step): names are ours and short, so
+/// SipHash's DoS resistance buys nothing and costs a fifth of assembling
+/// vmlinux.
 #[derive(Default)]
-struct Fnv(u64);
+struct FastHash(u64);
 
-impl Hasher for Fnv {
+impl Hasher for FastHash {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100_0000_01b3);
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(K);
         }
         self.0 = h;
     }
 }
 
-type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHash>>;
 use thiserror::Error;
 
 /// A text error with its position (1-based line and column).
@@ -60,7 +62,7 @@ struct Value<'t> {
 }
 
 /// Most lines have a handful of keys: kept inline, no allocation per line.
-type KeyValues<'t> = smallvec::SmallVec<[(&'t str, Value<'t>); 6]>;
+type KeyValues<'t> = smallvec::SmallVec<[(&'t str, Value<'t>); 4]>;
 type Tokens<'t> = smallvec::SmallVec<[(&'t str, usize); 10]>;
 
 #[derive(Debug)]
@@ -146,7 +148,7 @@ fn parse_name<'t>(line: &Line<'_>, tok: &'t str, col: usize) -> Result<Name<'t>,
         // Without escapes the text is the token itself.
         let inner = &tok[1..tok.len().saturating_sub(1)];
         let bytes: std::borrow::Cow<'t, [u8]> =
-            if tok.len() >= 2 && tok.ends_with('\'') && !inner.contains(['\\', '\'']) {
+            if tok.len() >= 2 && tok.ends_with('\'') && !inner.bytes().any(|b| b == b'\\' || b == b'\'') {
                 inner.as_bytes().into()
             } else {
                 unquote(tok).map_err(|(m, at)| line.err(col + at, m))?.0.into()
@@ -318,7 +320,7 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable) -> Result<Parsed<'t>, Asm
                 p.items.push(Item::Strings);
             }
             t if t.starts_with('[') => {
-                let close = t.find(']').ok_or_else(|| line.err(first_col, "expected [id]"))?;
+                let close = t.bytes().position(|b| b == b']').ok_or_else(|| line.err(first_col, "expected [id]"))?;
                 let _id: u32 = t[1..close]
                     .parse()
                     .map_err(|_| line.err(first_col + 1, format!("expected a type id in brackets, found {t:?}")))?;
@@ -419,6 +421,10 @@ fn string_line(
 /// The explicit `strings` block, read first so names resolve while the
 /// types are encoded line by line.
 fn prescan_strings(text: &str) -> Result<Option<Chunks>, AsmError> {
+    // Most texts (plain dumps) have no strings block: skip the walk.
+    if !text.starts_with("strings") && memchr::memmem::find(text.as_bytes(), b"\nstrings").is_none() {
+        return Ok(None);
+    }
     let mut chunks: Option<Chunks> = None;
     let mut inside = false;
     for (no, raw_line) in text.lines().enumerate() {
@@ -457,7 +463,7 @@ fn prescan_strings(text: &str) -> Result<Option<Chunks>, AsmError> {
 struct StringTable {
     explicit: bool,
     bytes: Vec<u8>,
-    index: FnvMap<Vec<u8>, u32>,
+    index: FastMap<Vec<u8>, u32>,
 }
 
 impl StringTable {
@@ -465,7 +471,7 @@ impl StringTable {
         let mut t = StringTable {
             explicit: true,
             bytes: Vec::new(),
-            index: FnvMap::default(),
+            index: FastMap::default(),
         };
         for (off, b, term) in chunks {
             t.index.entry(b.clone()).or_insert(*off);
@@ -478,7 +484,7 @@ impl StringTable {
     }
 
     fn auto(expected_names: usize) -> Self {
-        let mut index = FnvMap::with_capacity_and_hasher(expected_names, Default::default());
+        let mut index = FastMap::with_capacity_and_hasher(expected_names, Default::default());
         index.insert(Vec::new(), 0);
         StringTable {
             explicit: false,
