@@ -65,11 +65,14 @@ struct Value<'t> {
 type KeyValues<'t> = smallvec::SmallVec<[(&'t str, Value<'t>); 4]>;
 type Tokens<'t> = smallvec::SmallVec<[(&'t str, usize); 10]>;
 
+/// Element lines have at most three keys (a kind_flag member's).
+type ElementKeys<'t> = smallvec::SmallVec<[(&'t str, Value<'t>); 3]>;
+
 #[derive(Debug)]
 struct Element<'t> {
     line: usize,
     name: Option<(Name<'t>, usize)>,
-    keys: KeyValues<'t>,
+    keys: ElementKeys<'t>,
 }
 
 #[derive(Debug)]
@@ -213,8 +216,9 @@ struct Parsed<'t> {
 /// Parses `text`, encoding each record as soon as its last element line is
 /// read (names resolve through `strings`), so no tree of the whole text is
 /// ever built.
-fn parse<'t>(text: &'t str, strings: &mut StringTable) -> Result<Parsed<'t>, AsmError> {
+fn parse<'t>(text: &'t str, strings: &mut StringTable<'t>) -> Result<Parsed<'t>, AsmError> {
     let mut pending: Option<Record<'t>> = None;
+    let mut spare: Vec<Element<'t>> = Vec::new();
     let mut p = Parsed {
         noheader: false,
         header: Vec::new(),
@@ -261,13 +265,13 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable) -> Result<Parsed<'t>, Asm
                     rec.elements.push(Element {
                         line: line.no,
                         name,
-                        keys: key_values(&line, rest)?,
+                        keys: key_values(&line, rest)?.into_iter().collect(),
                     });
                 }
             }
             continue;
         }
-        flush(&mut pending, &mut p.items, strings)?;
+        flush(&mut pending, &mut spare, &mut p.items, strings)?;
         match first {
             "header" => {
                 if !p.items.is_empty() {
@@ -340,7 +344,7 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable) -> Result<Parsed<'t>, Asm
                     kind,
                     name,
                     keys,
-                    elements: Vec::new(),
+                    elements: std::mem::take(&mut spare),
                 });
             }
             _ => {
@@ -351,21 +355,25 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable) -> Result<Parsed<'t>, Asm
             }
         }
     }
-    flush(&mut pending, &mut p.items, strings)?;
+    flush(&mut pending, &mut spare, &mut p.items, strings)?;
     Ok(p)
 }
 
 /// Encodes the record being read into the type section it belongs to.
-fn flush(
-    pending: &mut Option<Record<'_>>,
+/// The element vector of the last record is kept in `spare` for the next.
+fn flush<'t>(
+    pending: &mut Option<Record<'t>>,
+    spare: &mut Vec<Element<'t>>,
     items: &mut [Item],
-    strings: &mut StringTable,
+    strings: &mut StringTable<'t>,
 ) -> Result<(), AsmError> {
     if let Some(rec) = pending.take() {
         let Some(Item::Types(t)) = items.last_mut() else {
             unreachable!("a record opens a type section")
         };
         encode(&rec, strings, t)?;
+        *spare = rec.elements;
+        spare.clear();
     }
     Ok(())
 }
@@ -460,13 +468,14 @@ fn prescan_strings(text: &str) -> Result<Option<Chunks>, AsmError> {
 }
 
 /// Looks names up in the given string section, or builds one.
-struct StringTable {
+struct StringTable<'t> {
     explicit: bool,
     bytes: Vec<u8>,
-    index: FastMap<Vec<u8>, u32>,
+    /// Names borrow the text when they have no escapes.
+    index: FastMap<std::borrow::Cow<'t, [u8]>, u32>,
 }
 
-impl StringTable {
+impl<'t> StringTable<'t> {
     fn explicit(chunks: &Chunks) -> Self {
         let mut t = StringTable {
             explicit: true,
@@ -474,7 +483,7 @@ impl StringTable {
             index: FastMap::default(),
         };
         for (off, b, term) in chunks {
-            t.index.entry(b.clone()).or_insert(*off);
+            t.index.entry(b.clone().into()).or_insert(*off);
             t.bytes.extend_from_slice(b);
             if *term {
                 t.bytes.push(0);
@@ -485,7 +494,7 @@ impl StringTable {
 
     fn auto(expected_names: usize) -> Self {
         let mut index = FastMap::with_capacity_and_hasher(expected_names, Default::default());
-        index.insert(Vec::new(), 0);
+        index.insert(std::borrow::Cow::Borrowed(&[][..]), 0);
         StringTable {
             explicit: false,
             bytes: vec![0],
@@ -493,7 +502,7 @@ impl StringTable {
         }
     }
 
-    fn resolve(&mut self, name: &Name<'_>) -> Result<u32, String> {
+    fn resolve(&mut self, name: &Name<'t>) -> Result<u32, String> {
         match name {
             Name::Offset(o) => Ok(*o),
             Name::Text(t) => {
@@ -509,7 +518,7 @@ impl StringTable {
                 let o = self.bytes.len() as u32;
                 self.bytes.extend_from_slice(t);
                 self.bytes.push(0);
-                self.index.insert(t.to_vec(), o);
+                self.index.insert(t.clone(), o);
                 Ok(o)
             }
         }
@@ -634,7 +643,7 @@ const ENCODINGS: &[(&str, u32)] = &[("(none)", 0), ("SIGNED", 1), ("CHAR", 2), (
 const LINKAGES: &[(&str, u32)] = &[("static", 0), ("global", 1), ("extern", 2)];
 
 /// The name offset of an element line (0 when it has none).
-fn element_name(e: &Element<'_>, strings: &mut StringTable) -> Result<u32, AsmError> {
+fn element_name<'t>(e: &Element<'t>, strings: &mut StringTable<'t>) -> Result<u32, AsmError> {
     match &e.name {
         Some((n, col)) => strings.resolve(n).map_err(|m| AsmError {
             line: e.line,
@@ -646,7 +655,7 @@ fn element_name(e: &Element<'_>, strings: &mut StringTable) -> Result<u32, AsmEr
 }
 
 /// Encodes one record to words.
-fn encode(rec: &Record<'_>, strings: &mut StringTable, out: &mut Vec<u8>) -> Result<(), AsmError> {
+fn encode<'t>(rec: &Record<'t>, strings: &mut StringTable<'t>, out: &mut Vec<u8>) -> Result<(), AsmError> {
     let at = |col: usize, m: String| AsmError {
         line: rec.line,
         column: col,
