@@ -113,25 +113,23 @@ impl Line<'_> {
 /// strings and `@N` names; returns (token, column).
 fn tokens<'t>(line: &Line<'_>, s: &'t str, base: usize) -> Result<Tokens<'t>, AsmError> {
     let b = s.as_bytes();
+    let blank = |c: u8| c == b' ' || c == b'\t' || c == b'\r';
+    let quoted =
+        |i: usize| quoted_len(&b[i..]).ok_or_else(|| line.err(base + i, "unterminated quoted string"));
     let mut out = Tokens::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_whitespace() {
+        if blank(b[i]) {
             i += 1;
             continue;
         }
         let start = i;
-        let quoted =
-            |i: usize| quoted_len(&b[i..]).ok_or_else(|| line.err(base + i, "unterminated quoted string"));
         if b[i] == b'\'' {
+            // A quoted token ends at its closing quote.
             i += quoted(i)?;
         } else {
-            while i < b.len() && !b[i].is_ascii_whitespace() {
-                if b[i] == b'\'' {
-                    i += quoted(i)?;
-                } else {
-                    i += 1;
-                }
+            while i < b.len() && !blank(b[i]) {
+                i += if b[i] == b'\'' { quoted(i)? } else { 1 };
             }
         }
         out.push((&s[start..i], base + start));
@@ -506,20 +504,21 @@ impl<'t> StringTable<'t> {
         match name {
             Name::Offset(o) => Ok(*o),
             Name::Text(t) => {
-                if let Some(&o) = self.index.get(t.as_ref()) {
-                    return Ok(o);
-                }
-                if self.explicit {
-                    return Err(format!(
+                use std::collections::hash_map::Entry;
+                match self.index.entry(t.clone()) {
+                    Entry::Occupied(e) => Ok(*e.get()),
+                    Entry::Vacant(_) if self.explicit => Err(format!(
                         "name {:?} is not in the strings block (add it, or write @offset)",
                         String::from_utf8_lossy(t)
-                    ));
+                    )),
+                    Entry::Vacant(v) => {
+                        let o = self.bytes.len() as u32;
+                        self.bytes.extend_from_slice(t);
+                        self.bytes.push(0);
+                        v.insert(o);
+                        Ok(o)
+                    }
                 }
-                let o = self.bytes.len() as u32;
-                self.bytes.extend_from_slice(t);
-                self.bytes.push(0);
-                self.index.insert(t.clone(), o);
-                Ok(o)
             }
         }
     }
