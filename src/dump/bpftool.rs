@@ -71,11 +71,10 @@ fn type_lines(out: &mut Out<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) 
                 }
                 let m = t.member(i);
                 // With kind_flag the offset word is bitfield_size << 24 | bit_offset.
-                let (bit_off, bit_sz) = if kflag {
-                    (m.offset & 0xff_ffff, m.offset >> 24)
-                } else {
-                    (m.offset, 0)
-                };
+                let (bit_off, bit_sz) = (
+                    crate::verify::meta::member_bit_offset(kflag, m.offset),
+                    crate::verify::meta::member_bitfield_size(kflag, m.offset),
+                );
                 out.lit(b"\n\t");
                 quoted(out, btf.name(m.name_off));
                 out.lit(b" type_id=");

@@ -79,11 +79,10 @@ fn type_object<const PRETTY: bool>(
                     break;
                 }
                 let m = t.member(i);
-                let (bit_off, bit_sz) = if kflag {
-                    (m.offset & 0xff_ffff, m.offset >> 24)
-                } else {
-                    (m.offset, 0)
-                };
+                let (bit_off, bit_sz) = (
+                    crate::verify::meta::member_bit_offset(kflag, m.offset),
+                    crate::verify::meta::member_bitfield_size(kflag, m.offset),
+                );
                 w.begin(b'{');
                 w.str_field(b"name", btf.name(m.name_off));
                 w.uint_field(b"type_id", m.type_id.into());
