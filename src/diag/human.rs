@@ -197,7 +197,14 @@ pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> Str
             }
         }
     }
-    if kinds {
+    // A meta failure stops the walk: counts would cover only part of the blob.
+    let walked_all = !v.failure.is_some_and(|f| {
+        matches!(
+            f.stage,
+            Stage::Meta | Stage::Header | Stage::Strings | Stage::Size
+        )
+    });
+    if kinds && walked_all {
         let counts = kind_counts(v);
         if !counts.is_empty() {
             let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
