@@ -65,7 +65,7 @@ pub struct OutputArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub log_level: u32,
     /// Emulate a log buffer of this many bytes: the kernel keeps the tail
-    /// (the head with level bit 8, BPF_LOG_FIXED) and returns ENOSPC when the
+    /// (the head when the level has BPF_LOG_FIXED, value 8) and returns ENOSPC when the
     /// log did not fit.
     #[arg(long, value_name = "BYTES")]
     pub log_size: Option<u32>,

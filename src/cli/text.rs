@@ -38,11 +38,25 @@ pub struct DumpArgs {
 }
 
 pub fn dump(args: DumpArgs) -> i32 {
+    if args.pretty && args.format != DumpFormat::Json {
+        eprintln!("btfcheck: --pretty goes with --format json");
+        return EXIT_ERROR;
+    }
+    if args.exact && (args.pretty || args.base.is_some() || args.format != DumpFormat::Raw) {
+        eprintln!("btfcheck: --exact takes no --format, --pretty or --base (it writes the blob as it is)");
+        return EXIT_ERROR;
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut status = EXIT_OK;
     for path in &args.files {
-        let input = match load_input(path, args.raw || args.exact) {
+        // --exact writes any bytes: a file that is neither BTF nor ELF is
+        // taken as it is.
+        let loaded = match load_input(path, args.raw) {
+            Err(btfcheck::input::InputError::NotBtf { .. }) if args.exact => load_input(path, true),
+            other => other,
+        };
+        let input = match loaded {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("btfcheck: {e}");

@@ -44,6 +44,25 @@ pub fn run(args: VerifyArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
+    if let Some(size) = args.out.log_size {
+        let req = logbuf::LogRequest {
+            level: args.out.log_level,
+            size,
+        };
+        if !logbuf::request_valid(req) {
+            eprintln!(
+                "btfcheck: --log-level {} with --log-size {size}: the kernel rejects these log attributes (EINVAL)",
+                args.out.log_level
+            );
+            return EXIT_ERROR;
+        }
+    } else if args.out.log_level & !0xf != 0 {
+        eprintln!(
+            "btfcheck: --log-level {}: only bits 0-3 exist (the kernel answers EINVAL)",
+            args.out.log_level
+        );
+        return EXIT_ERROR;
+    }
     let mut files = args.files.clone();
     if files.is_empty() {
         let default = if readable(VMLINUX) { VMLINUX } else { SAMPLE };

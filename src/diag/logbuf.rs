@@ -31,39 +31,13 @@ pub struct LogOutcome {
 /// Applies the buffer rules to a complete log. `verdict_errno` is 0 for an
 /// accepted blob.
 pub fn finalize(full: &[u8], req: LogRequest, verdict_errno: i32) -> LogOutcome {
-    if req.level == 0 {
-        return LogOutcome {
-            text: Vec::new(),
-            true_size: 0,
-            errno: verdict_errno,
-        };
-    }
-    let true_size = u32::try_from(full.len() as u64 + 1).unwrap_or(u32::MAX);
-    if req.size == 0 {
-        return LogOutcome {
-            text: Vec::new(),
-            true_size,
-            errno: verdict_errno,
-        };
-    }
-    if true_size <= req.size {
-        return LogOutcome {
-            text: full.to_vec(),
-            true_size,
-            errno: verdict_errno,
-        };
-    }
-    let keep = req.size as usize - 1;
-    let text = if req.level & LOG_FIXED != 0 {
-        full[..keep].to_vec()
+    let keep = (req.size as usize).saturating_sub(1).min(full.len());
+    let kept = if req.level & LOG_FIXED != 0 {
+        &full[..keep]
     } else {
-        full[full.len() - keep..].to_vec()
+        &full[full.len() - keep..]
     };
-    LogOutcome {
-        text,
-        true_size,
-        errno: errno::ENOSPC,
-    }
+    finalize_kept(kept.to_vec(), full.len() as u64, req, verdict_errno)
 }
 
 /// Like [`finalize`], for a log rendered with only the kept part in memory:
@@ -92,9 +66,11 @@ pub fn finalize_kept(kept: Vec<u8>, total: u64, req: LogRequest, verdict_errno: 
     }
 }
 
-/// The attribute checks done before any verification (EINVAL, no log).
+/// The attribute checks done before any verification (EINVAL, no log):
+/// known level bits only, a buffer needs a non-zero level, and the size
+/// limit.
 pub fn request_valid(req: LogRequest) -> bool {
-    req.level & !0xf == 0 && req.size <= u32::MAX >> 2
+    req.level & !0xf == 0 && !(req.level == 0 && req.size != 0) && req.size <= MAX_LOG_SIZE
 }
 
 #[cfg(test)]

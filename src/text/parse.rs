@@ -139,7 +139,6 @@ fn tokens<'t>(line: &Line<'_>, s: &'t str, base: usize) -> Result<Tokens<'t>, As
 
 fn parse_name<'t>(line: &Line<'_>, tok: &'t str, col: usize) -> Result<Name<'t>, AsmError> {
     if let Some(num) = tok.strip_prefix('@') {
-        let num = num.split('\'').next().unwrap_or_default();
         return num
             .parse::<u32>()
             .map(Name::Offset)
@@ -185,6 +184,9 @@ fn key_values<'t>(line: &Line<'_>, toks: &[(&'t str, usize)]) -> Result<KeyValue
             },
         ));
     }
+    if in_comment {
+        return Err(line.err(line.text.len(), "a '(' comment is not closed with ')'"));
+    }
     Ok(out)
 }
 
@@ -211,6 +213,35 @@ struct Parsed<'t> {
     items: Vec<Item>,
 }
 
+/// Which region new lines go to.
+#[derive(PartialEq)]
+enum In {
+    Body,
+    Types,
+    Strings,
+}
+
+/// A keyword line must have nothing after the keyword.
+fn no_more(line: &Line<'_>, toks: &[(&str, usize)]) -> Result<(), AsmError> {
+    match toks.get(1) {
+        Some((t, c)) => Err(line.err(*c, format!("unexpected {t:?} after {:?}", toks[0].0))),
+        None => Ok(()),
+    }
+}
+
+/// A record or raw word outside a type section opens one (there is only one).
+fn open_types(line: &Line<'_>, col: usize, region: &mut In, items: &mut Vec<Item>) -> Result<(), AsmError> {
+    if *region == In::Types {
+        return Ok(());
+    }
+    if items.iter().any(|i| matches!(i, Item::Types(_))) {
+        return Err(line.err(col, "only one type section: this record is outside it"));
+    }
+    *region = In::Types;
+    items.push(Item::Types(Vec::new()));
+    Ok(())
+}
+
 /// Parses `text`, encoding each record as soon as its last element line is
 /// read (names resolve through `strings`), so no tree of the whole text is
 /// ever built.
@@ -223,13 +254,6 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable<'t>) -> Result<Parsed<'t>,
         header_tail: Vec::new(),
         items: Vec::new(),
     };
-    // Which region new lines go to.
-    #[derive(PartialEq)]
-    enum In {
-        Body,
-        Types,
-        Strings,
-    }
     let mut region = In::Body;
     for (no, raw_line) in text.lines().enumerate() {
         let line = Line {
@@ -280,7 +304,10 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable<'t>) -> Result<Parsed<'t>,
                 }
             }
             "header_tail" => p.header_tail.extend(hex_bytes(&line, &toks[1..])?),
-            "noheader" => p.noheader = true,
+            "noheader" => {
+                no_more(&line, &toks)?;
+                p.noheader = true;
+            }
             "bytes" => {
                 let bytes = hex_bytes(&line, &toks[1..])?;
                 match (&region, p.items.last_mut()) {
@@ -303,18 +330,20 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable<'t>) -> Result<Parsed<'t>,
                             .ok_or_else(|| line.err(*c, format!("expected a 32-bit word like 0x0100000f, found {t:?}")))
                     })
                     .collect::<Result<Vec<u32>, _>>()?;
-                if region != In::Types {
-                    region = In::Types;
-                    p.items.push(Item::Types(Vec::new()));
-                }
+                open_types(&line, first_col, &mut region, &mut p.items)?;
                 let Some(Item::Types(t)) = p.items.last_mut() else { unreachable!() };
                 words.iter().for_each(|w| t.extend_from_slice(&w.to_le_bytes()));
             }
             "types" => {
+                no_more(&line, &toks)?;
+                if p.items.iter().any(|i| matches!(i, Item::Types(_))) {
+                    return Err(line.err(first_col, "only one type section"));
+                }
                 region = In::Types;
                 p.items.push(Item::Types(Vec::new()));
             }
             "strings" => {
+                no_more(&line, &toks)?;
                 if p.items.iter().any(|i| matches!(i, Item::Strings)) {
                     return Err(line.err(first_col, "only one strings block"));
                 }
@@ -322,7 +351,11 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable<'t>) -> Result<Parsed<'t>,
                 p.items.push(Item::Strings);
             }
             t if t.starts_with('[') => {
-                let close = t.bytes().position(|b| b == b']').ok_or_else(|| line.err(first_col, "expected [id]"))?;
+                let close = t
+                    .bytes()
+                    .position(|b| b == b']')
+                    .filter(|&c| c + 1 == t.len())
+                    .ok_or_else(|| line.err(first_col, format!("expected [id], found {t:?}")))?;
                 let _id: u32 = t[1..close]
                     .parse()
                     .map_err(|_| line.err(first_col + 1, format!("expected a type id in brackets, found {t:?}")))?;
@@ -333,10 +366,7 @@ fn parse<'t>(text: &'t str, strings: &mut StringTable<'t>) -> Result<Parsed<'t>,
                 let (nt, nc) = toks.get(2).ok_or_else(|| line.err(raw_line.len(), "expected a name after the kind"))?;
                 let name = parse_name(&line, nt, *nc)?;
                 let keys = key_values(&line, &toks[3..])?;
-                if region != In::Types {
-                    region = In::Types;
-                    p.items.push(Item::Types(Vec::new()));
-                }
+                open_types(&line, first_col, &mut region, &mut p.items)?;
                 pending = Some(Record {
                     line: line.no,
                     kind,
@@ -754,7 +784,15 @@ fn encode<'t>(rec: &Record<'t>, strings: &mut StringTable<'t>, out: &mut Vec<u8>
             for e in &rec.elements {
                 let mut ek = Keys::new(e.line, &e.keys);
                 let name = element_name(e, strings)?;
-                let v = ek.num("val", None)? as u64;
+                let v = ek.num("val", None)?;
+                if kind == Kind::ENUM && !(i32::MIN as i64..=u32::MAX as i64).contains(&v) {
+                    return Err(AsmError {
+                        line: e.line,
+                        column: 1,
+                        message: format!("val={v} does not fit a 32-bit ENUM (use ENUM64)"),
+                    });
+                }
+                let v = v as u64;
                 ek.finish()?;
                 tail.push(name);
                 tail.push(v as u32);
@@ -769,6 +807,9 @@ fn encode<'t>(rec: &Record<'t>, strings: &mut StringTable<'t>, out: &mut Vec<u8>
         }
         Kind::FUNC => {
             size_type = k.u32("type_id", None)?;
+            if k.keys.iter().any(|(key, _)| *key == "vlen") {
+                return Err(at(1, "a FUNC's vlen is its linkage: write linkage=N".into()));
+            }
             vlen = k.named("linkage", LINKAGES, Some(0))?;
         }
         Kind::FUNC_PROTO => {
@@ -805,7 +846,10 @@ fn encode<'t>(rec: &Record<'t>, strings: &mut StringTable<'t>, out: &mut Vec<u8>
         Kind::FLOAT => size_type = k.u32("size", None)?,
         Kind::DECL_TAG => {
             size_type = k.u32("type_id", None)?;
-            tail.push(k.num("component_idx", Some(-1))? as i32 as u32);
+            let idx = k.num("component_idx", Some(-1))?;
+            let idx = i32::try_from(idx)
+                .map_err(|_| at(1, format!("component_idx={idx} does not fit in 32 bits")))?;
+            tail.push(idx as u32);
         }
         _ => return Err(at(1, format!("kind {kind} cannot be written as a record"))),
     }
@@ -887,10 +931,27 @@ pub fn assemble(text: &str) -> Result<Vec<u8>, AsmError> {
     let rel = |x: usize| (body_start as usize + x).wrapping_sub(hdr_len as usize) as u32;
     let (t0, t1) = types_at.unwrap_or((0, 0));
     let (s0, s1) = strings_at.unwrap_or((0, 0));
+    let magic = hk.u32("magic", Some(MAGIC as u32))?;
+    let version = hk.u32("version", Some(1))?;
+    let flags = hk.u32("flags", Some(0))?;
+    let narrow = |key: &str, v: u32, max: u32| {
+        if v > max {
+            Err(AsmError {
+                line: hdr_line,
+                column: 1,
+                message: format!(
+                    "{key}={v:#x} does not fit in {} bits",
+                    if max == 0xff { 8 } else { 16 }
+                ),
+            })
+        } else {
+            Ok(v)
+        }
+    };
     let h = Header {
-        magic: hk.u32("magic", Some(MAGIC as u32))? as u16,
-        version: hk.u32("version", Some(1))? as u8,
-        flags: hk.u32("flags", Some(0))? as u8,
+        magic: narrow("magic", magic, 0xffff)? as u16,
+        version: narrow("version", version, 0xff)? as u8,
+        flags: narrow("flags", flags, 0xff)? as u8,
         hdr_len,
         type_off: hk.u32("type_off", Some(if types_at.is_some() { rel(t0) } else { 0 }))?,
         type_len: hk.u32("type_len", Some((t1 - t0) as u32))?,

@@ -71,3 +71,46 @@ fn errors_say_where() {
     let e = assemble("[1] INT 'in\\qt' size=4 nr_bits=8\n").unwrap_err();
     assert!(e.message.contains("escape"), "{e}");
 }
+
+#[test]
+fn values_that_do_not_fit_are_errors() {
+    for (text, needle) in [
+        (
+            "header magic=0x1eb9f\n[1] INT 'int' size=4 nr_bits=32\n",
+            "does not fit",
+        ),
+        (
+            "header version=256\n[1] INT 'int' size=4 nr_bits=32\n",
+            "does not fit",
+        ),
+        (
+            "[1] ENUM 'e' size=4 vlen=1\n\t'A' val=0x100000005\n",
+            "32-bit ENUM",
+        ),
+        (
+            "[1] INT 'int' size=4 nr_bits=32\n[2] DECL_TAG 't' type_id=1 component_idx=0x1ffffffff\n",
+            "32 bits",
+        ),
+        (
+            "[1] FUNC_PROTO '(anon)' ret_type_id=0 vlen=0\n[2] FUNC 'f' type_id=1 vlen=3\n",
+            "linkage",
+        ),
+    ] {
+        let e = assemble(text).unwrap_err();
+        assert!(e.message.contains(needle), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn stray_words_are_errors() {
+    for text in [
+        "strings foo\n\t@0 ''\n",
+        "types extra\n",
+        "[1] INT 'int' size=4 nr_bits=32\ntypes\n[2] PTR '(anon)' type_id=1\n",
+        "[7]junk INT 'int' size=4 nr_bits=32\n",
+        "[1] INT @5'junk' size=4 nr_bits=32\n",
+        "[1] INT 'int' (VAR size=4 nr_bits=32\n",
+    ] {
+        assert!(assemble(text).is_err(), "{text:?} was accepted");
+    }
+}
