@@ -17,22 +17,12 @@ pub fn failing_record<'a>(v: &Verification<'a>) -> Option<(u32, TypeRecord<'a>)>
     if f.stage != Stage::Meta {
         return btf.by_id(id).map(|r| (id, r));
     }
+    // Records before the failing one were whole; the failing one may not be.
     let mut cursor = RecordCursor::new(btf.types);
-    let mut cur = 1;
-    while let Some(common) = cursor.peek_common() {
-        let tail = common.tail_len().unwrap_or(0);
-        let complete = cursor.left() >= 12 + tail;
-        if cur == id {
-            let tail = if complete { tail } else { 0 };
-            return Some((id, cursor.take(common, tail)));
-        }
-        if !complete {
-            return None;
-        }
-        cursor.take(common, tail);
-        cur += 1;
+    for _ in 1..id {
+        cursor.next_whole()?;
     }
-    None
+    cursor.peek_partial().map(|r| (id, r))
 }
 
 /// Counts of kept types per kind.

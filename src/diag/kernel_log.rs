@@ -413,23 +413,13 @@ fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLo
     let mut id = 1u32;
     let mut failing: Option<TypeRecord<'_>> = None;
     if !(meta_failed && stop_id.is_none()) {
-        while !cursor.at_end() {
-            let Some(common) = cursor.peek_common() else { break };
-            let tail = common.tail_len().unwrap_or(0);
+        loop {
             if Some(id) == stop_id {
                 // The failing record: its tail may be missing.
-                if cursor.left() >= 12 + tail {
-                    failing = Some(cursor.take(common, tail));
-                } else {
-                    failing = Some(TypeRecord {
-                        pos: cursor.pos(),
-                        common,
-                        tail: &[],
-                    });
-                }
+                failing = cursor.peek_partial();
                 break;
             }
-            let rec = cursor.take(common, tail);
+            let Some(rec) = cursor.next_whole() else { break };
             if id >= first {
                 r.dump(id, &rec, None);
                 if id > kept_last {

@@ -166,7 +166,6 @@ pub fn rule(check: &Check) -> String {
         ModifierChainTooLong => "type_tag.chain_too_long",
         SpecialField(e) => match e {
             S::NotByteAligned => "special.not_byte_aligned",
-            S::Misaligned => "special.misaligned",
             S::DuplicateUnique => "special.duplicate",
             S::TooManyFields => "special.too_many_fields",
             S::Overlap => "special.overlap",
@@ -182,7 +181,6 @@ pub fn rule(check: &Check) -> String {
             S::LockConflict => "special.lock_conflict",
             S::NodesNeedRefcount => "special.nodes_need_refcount",
             S::OwnershipCycle => "special.ownership_cycle",
-            S::KernelTypeMissing => "special.kernel_type_missing",
             S::NoDestructor => "special.no_destructor",
             S::NoFields => "special.no_fields",
             S::ValueNotParsed => "special.value_not_parsed",
@@ -200,7 +198,6 @@ pub fn special_field_explanation(e: crate::verify::error::SpecialFieldError) -> 
     use crate::verify::error::SpecialFieldError as S;
     match e {
         S::NotByteAligned => "a special field is not at a byte offset",
-        S::Misaligned => "a special field is not aligned to its natural alignment",
         S::DuplicateUnique => "a second bpf_spin_lock or bpf_res_spin_lock at the same nesting level",
         S::TooManyFields => "more special fields than the kernel's maximum",
         S::Overlap => "two special fields overlap",
@@ -216,7 +213,6 @@ pub fn special_field_explanation(e: crate::verify::error::SpecialFieldError) -> 
         S::LockConflict => "both bpf_spin_lock and bpf_res_spin_lock",
         S::NodesNeedRefcount => "bpf_list_node and bpf_rb_node together need bpf_refcount",
         S::OwnershipCycle => "list/rbtree ownership forms a cycle",
-        S::KernelTypeMissing => "the kptr's struct is not a kernel type",
         S::NoDestructor => "the referenced kptr's kernel type has no registered destructor",
         S::NoFields => {
             "the struct has a special member but no usable special field (wrong size or misaligned), \

@@ -291,6 +291,31 @@ impl<'a> RecordCursor<'a> {
     pub fn peek_common(&self) -> Option<CommonType> {
         CommonType::parse(&self.types[self.pos..])
     }
+    /// The next record if it is whole (known kind, tail present), moving
+    /// past it; `None` at the end or at a record that cannot be read whole.
+    pub fn next_whole(&mut self) -> Option<TypeRecord<'a>> {
+        let common = self.peek_common()?;
+        let tail = common.tail_len()?;
+        if self.left() - COMMON_LEN < tail {
+            return None;
+        }
+        Some(self.take(common, tail))
+    }
+
+    /// The record at the cursor with only as much of its tail as is there
+    /// (a record cut short shows its header alone); does not move.
+    pub fn peek_partial(&self) -> Option<TypeRecord<'a>> {
+        let common = self.peek_common()?;
+        let tail = common.tail_len().unwrap_or(0);
+        let tail = if self.left() - COMMON_LEN >= tail { tail } else { 0 };
+        let start = self.pos + COMMON_LEN as usize;
+        Some(TypeRecord {
+            pos: self.pos as u32,
+            common,
+            tail: &self.types[start..start + tail as usize],
+        })
+    }
+
     /// Takes the record at the cursor with a tail of `tail_len` bytes
     /// (the caller has checked they are there) and moves past it.
     pub fn take(&mut self, common: CommonType, tail_len: u32) -> TypeRecord<'a> {

@@ -169,7 +169,6 @@ pub enum Check {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpecialFieldError {
     NotByteAligned,
-    Misaligned,
     DuplicateUnique,
     TooManyFields,
     Overlap,
@@ -185,7 +184,6 @@ pub enum SpecialFieldError {
     LockConflict,
     NodesNeedRefcount,
     OwnershipCycle,
-    KernelTypeMissing,
     NoDestructor,
     /// A struct marked for parsing yielded no usable field (EFAULT).
     NoFields,

@@ -99,12 +99,7 @@ fn build_index(bytes: &[u8]) -> HashMap<(Vec<u8>, u8), u32> {
     let strings = crate::raw::Strings::new(strs);
     let mut cursor = crate::raw::RecordCursor::new(types);
     let mut id = 1u32;
-    while let Some(c) = cursor.peek_common() {
-        let Some(tail) = c.tail_len() else { break };
-        if cursor.left() < 12 + tail {
-            break;
-        }
-        let rec = cursor.take(c, tail);
+    while let Some(rec) = cursor.next_whole() {
         if let Some(name) = strings.get(rec.name_off()).filter(|n| !n.is_empty()) {
             map.entry((name.to_vec(), rec.kind().0)).or_insert(id);
         }
