@@ -16,12 +16,16 @@
 #![deny(unsafe_code)]
 
 pub mod builder;
+#[cfg(feature = "arbitrary")]
+pub mod campaign;
 pub mod diag;
 pub mod dump;
 pub mod input;
 pub mod oracle;
 pub mod profile;
 pub mod raw;
+#[cfg(feature = "arbitrary")]
+pub mod smith;
 pub mod text;
 pub mod verify;
 

@@ -1,6 +1,8 @@
 //! Command-line interface: argument parsing and the exit-code contract
 //! (0 all accepted, 1 any rejected, 2 usage or I/O error).
 
+#[cfg(feature = "arbitrary")]
+mod fuzz_kernel;
 mod kernel_load;
 mod text;
 mod verify;
@@ -43,6 +45,12 @@ enum Command {
     Asm(text::AsmArgs),
     /// List the kernel profiles this build knows.
     Profiles,
+    /// Differential campaign: generate blobs (btf-smith valid and faulted,
+    /// mutated corpus blobs), load each into the live kernel and verify it
+    /// with btfcheck; report every disagreement in verdict, errno or log.
+    /// The last line is "N executed, D disagreements"; exit 1 when D > 0.
+    #[cfg(feature = "arbitrary")]
+    FuzzKernel(fuzz_kernel::FuzzKernelArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -88,6 +96,8 @@ pub fn main() -> i32 {
         Command::KernelLoad(args) => kernel_load::run(args),
         Command::Dump(args) => text::dump(args),
         Command::Asm(args) => text::asm(args),
+        #[cfg(feature = "arbitrary")]
+        Command::FuzzKernel(args) => fuzz_kernel::run(args),
         Command::Profiles => {
             for p in Profile::ALL {
                 println!(

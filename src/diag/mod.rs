@@ -4,6 +4,7 @@
 //!
 //! [`Verification`]: crate::verify::Verification
 
+pub mod catalogue;
 pub mod human;
 pub mod json;
 pub mod kernel_log;

@@ -527,103 +527,13 @@ fn rejection_snapshots() {
 /// in at least one recorded kernel log; the unreachable ones never do.
 #[test]
 fn catalogue_coverage() {
-    // Kernel wording; `%` stands for a number.
-    const REACHABLE: &[&str] = &[
-        "hdr_len not found",
-        "btf_header not found",
-        "Unsupported btf_header",
-        "Invalid magic",
-        "Unsupported version",
-        "Unsupported flags",
-        "No data",
-        "Invalid section offset",
-        "Unsupported section found",
-        "Section overlap found",
-        "Total section length too long",
-        "String section is not at the end",
-        "Invalid string section",
-        "Unaligned type_off",
-        "No type found",
-        "Exceeded max num of types",
-        "Type tags don't precede modifiers",
-        "Max chain length or cycle detected",
-        "] meta_left:% meta_needed:12",
-        "] Invalid btf_info:",
-        "] Invalid kind:%",
-        "] Invalid name_offset:%",
-        "\tInvalid name_offset:%",
-        " meta_left:% meta_needed:%\n",
-        " Invalid int_data:",
-        " vlen != 0\n",
-        " Invalid btf_info kind_flag\n",
-        " Invalid type_id\n",
-        " Invalid name\n",
-        " nr_bits exceeds 128\n",
-        " nr_bits exceeds type_size\n",
-        " Unsupported encoding\n",
-        " type != 0\n",
-        " size != 0\n",
-        " Invalid elem\n",
-        " Invalid index\n",
-        " Invalid array of int\n",
-        " Array size overflows U32_MAX\n",
-        " Unexpected size\n",
-        " Invalid func linkage\n",
-        " Linkage not supported\n",
-        " size == 0\n",
-        " Invalid type_size\n",
-        " Invalid value\n",
-        " Invalid component_idx\n",
-        " Invalid return type\n",
-        " Invalid arg#%\n",
-        " Exceeded max resolving depth:32\n",
-        " Loop detected\n",
-        " Invalid member name_offset:%\n",
-        " Invalid member bits_offset\n",
-        " Member bits_offset exceeds its struct size\n",
-        " Invalid member\n",
-        " Invalid member bitfield_size\n",
-        " bits_offset exceeds U32_MAX\n",
-        " nr_copy_bits exceeds 128\n",
-        " Member exceeds struct_size\n",
-        " Invalid member base type\n",
-        " Invalid member offset\n",
-        " Member is not byte aligned\n",
-        " Member is not properly aligned\n",
-        " Invalid offset\n",
-        " Invalid size\n",
-        " Invalid offset+size\n",
-        " Not a VAR kind member\n",
-    ];
-    // Messages the kernel has but user BTF cannot reach (see
-    // docs/conformance.md for why).
-    const UNREACHABLE: &[&str] = &[
-        " Invalid btf_info size\n",
-        " Invalid resolve state\n",
-        " Invalid type\n",
-        " Unsupported check_member\n",
-        " Unsupported check_kflag_member\n",
-        " Unsupported resolve\n",
-    ];
+    use btfcheck::diag::catalogue::{occurs, REACHABLE, UNREACHABLE};
     let (_, recorded) = load_recorded();
     let logs: Vec<Vec<u8>> = recorded
         .values()
         .map(|r| unescape(r["log"].as_str().or(r["log_tail"].as_str()).unwrap_or_default()))
         .collect();
-    let matches = |pat: &str, log: &[u8]| {
-        // '%' matches a run of digits (or a '-').
-        fn at(p: &[u8], l: &[u8]) -> bool {
-            match p.split_first() {
-                None => true,
-                Some((b'%', rest)) => {
-                    let n = l.iter().take_while(|c| c.is_ascii_digit() || **c == b'-').count();
-                    n > 0 && at(rest, &l[n..])
-                }
-                Some((c, rest)) => l.first() == Some(c) && at(rest, &l[1..]),
-            }
-        }
-        (0..log.len()).any(|i| at(pat.as_bytes(), &log[i..]))
-    };
+    let matches = |pat: &str, log: &[u8]| occurs(pat, log);
     let mut missing = Vec::new();
     for pat in REACHABLE {
         let n = logs.iter().filter(|l| matches(pat, l)).count();

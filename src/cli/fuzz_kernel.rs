@@ -1,0 +1,264 @@
+//! `btfcheck fuzz-kernel`: a differential campaign against the live kernel.
+//! The work is in [`btfcheck::campaign`]; this file runs it on several
+//! threads and reports.
+
+use super::{EXIT_ERROR, EXIT_OK, EXIT_REJECTED};
+use btfcheck::campaign::{self, Case, Plan, Source};
+use btfcheck::oracle;
+use btfcheck::smith::{props, Faulted};
+use btfcheck::verify::struct_metas::KernelBtf;
+use btfcheck::verify::{errno, Options};
+use btfcheck::{diag::catalogue, text, Profile};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct FuzzKernelArgs {
+    /// Number of blobs to generate and load.
+    #[arg(long, value_name = "N")]
+    count: u64,
+    /// Campaign seed; case I of seed S is always the same blob.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// Index of the first case (to re-run one case: --start I --count 1).
+    #[arg(long, value_name = "I", default_value_t = 0)]
+    start: u64,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Directory of .btf blobs to mutate (recursive).
+    #[arg(long, value_name = "DIR", default_value = "corpus")]
+    corpus: PathBuf,
+    /// Where reproducers of disagreements go.
+    #[arg(long, value_name = "DIR", default_value = "fuzz-kernel-out")]
+    out: PathBuf,
+    /// Most types in one generated blob.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    max_types: u32,
+}
+
+const TYPE_CAP_MESSAGE: &str = "Exceeded max num of types";
+
+/// What one worker saw.
+#[derive(Default)]
+struct Tally {
+    executed: u64,
+    accepted: u64,
+    /// Kernel rejections by catalogue message (`None`: no log text).
+    messages: BTreeMap<Option<&'static str>, u64>,
+    disagreements: Vec<String>,
+    /// Faulted blobs btfcheck did not reject where btf-smith said.
+    expectation_misses: Vec<String>,
+    oracle_errors: u64,
+}
+
+impl Tally {
+    fn merge(&mut self, o: Tally) {
+        self.executed += o.executed;
+        self.accepted += o.accepted;
+        for (k, v) in o.messages {
+            *self.messages.entry(k).or_default() += v;
+        }
+        self.disagreements.extend(o.disagreements);
+        self.expectation_misses.extend(o.expectation_misses);
+        self.oracle_errors += o.oracle_errors;
+    }
+}
+
+fn corpus_blobs(dir: &Path) -> Vec<Vec<u8>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "btf") {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(dir, &mut paths);
+    paths.sort();
+    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
+/// Writes `blob` as `<stem>.btf` and its exact text as `<stem>.btf.txt`.
+fn write_reproducer(dir: &Path, stem: &str, blob: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{stem}.btf"));
+    std::fs::write(&path, blob)?;
+    std::fs::write(dir.join(format!("{stem}.btf.txt")), text::write_exact(blob))?;
+    Ok(path)
+}
+
+fn one_case(plan: &Plan, index: u64, opts: &Options<'_>, out: &Path, t: &mut Tally) {
+    let Case { blob, source, expect } = plan.case(index);
+    let c = match campaign::compare(&blob, opts) {
+        Ok(c) => c,
+        Err(_) => {
+            t.oracle_errors += 1;
+            return;
+        }
+    };
+    t.executed += 1;
+    if c.kernel.accepted {
+        t.accepted += 1;
+        // The one message an accepted blob can carry.
+        if source == Source::TypeCap && catalogue::occurs(TYPE_CAP_MESSAGE, &c.kernel.log) {
+            *t.messages.entry(Some(TYPE_CAP_MESSAGE)).or_default() += 1;
+        }
+    } else {
+        *t.messages.entry(c.kernel_message()).or_default() += 1;
+    }
+    if let (Source::Faulted(fault), Some(expect)) = (&source, expect) {
+        let f = Faulted {
+            blob: blob.clone(),
+            fault: *fault,
+            expect,
+        };
+        if let Err(e) = props::rejected_as_expected(&f, plan.profile) {
+            let first = e.lines().next().unwrap_or_default().to_string();
+            t.expectation_misses.push(format!("case {index}: {first}"));
+        }
+    }
+    if c.agree() {
+        return;
+    }
+    let small = campaign::minimize_disagreement(&blob, opts);
+    let stem = format!("seed{}-case{index}", plan.seed);
+    let written = write_reproducer(out, &stem, &small)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|e| format!("(not written: {e})"));
+    let diff = super::kernel_load::first_difference(&c.kernel.log, &c.ours.text)
+        .map(|(line, k, b)| format!("; log line {line}: kernel {k:?} vs btfcheck {b:?}"))
+        .unwrap_or_default();
+    t.disagreements.push(format!(
+        "DISAGREE case {index} ({}): kernel {} vs btfcheck {}, log_true_size {} vs {}{diff}; reproducer {written} ({} bytes, from {})",
+        source.label(),
+        errno::name(c.kernel.errno),
+        errno::name(c.ours.errno),
+        c.kernel.true_size,
+        c.ours.true_size,
+        small.len(),
+        blob.len()
+    ));
+}
+
+pub fn run(args: FuzzKernelArgs) -> i32 {
+    if let Err(e) = oracle::available() {
+        eprintln!("btfcheck: fuzz-kernel needs the live kernel: {e}");
+        return EXIT_ERROR;
+    }
+    let corpus = corpus_blobs(&args.corpus);
+    if corpus.is_empty() {
+        eprintln!(
+            "btfcheck: no .btf blobs under {}; making no mutated cases",
+            args.corpus.display()
+        );
+    }
+    let plan = Plan {
+        seed: args.seed,
+        profile: Profile::LINUX_6_18,
+        corpus,
+        max_types: args.max_types.max(1),
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1) as u64;
+    let vmlinux = KernelBtf::from_path(super::verify::VMLINUX);
+    let opts = Options {
+        profile: plan.profile,
+        vmlinux: Some(&vmlinux),
+    };
+    eprintln!(
+        "fuzz-kernel: seed {}, cases {}..{}, {jobs} jobs, Linux {} as the oracle, profile {}",
+        args.seed,
+        args.start,
+        args.start + args.count,
+        oracle::kernel_release(),
+        plan.profile.name
+    );
+    let started = Instant::now();
+    let mut total = Tally::default();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|w| {
+                let (plan, opts, out) = (&plan, &opts, &args.out);
+                s.spawn(move || {
+                    let mut t = Tally::default();
+                    let mut i = args.start + w;
+                    while i < args.start + args.count {
+                        one_case(plan, i, opts, out, &mut t);
+                        if w == 0 && t.executed % 20_000 == 0 && t.executed > 0 {
+                            eprintln!(
+                                "fuzz-kernel: ~{} executed, {:.0}/s",
+                                t.executed * jobs,
+                                (t.executed * jobs) as f64 / started.elapsed().as_secs_f64()
+                            );
+                        }
+                        i += jobs;
+                    }
+                    t
+                })
+            })
+            .collect();
+        for w in workers {
+            total.merge(w.join().expect("a fuzz-kernel worker panicked"));
+        }
+    });
+    report(&total, started.elapsed().as_secs_f64())
+}
+
+fn report(t: &Tally, secs: f64) -> i32 {
+    for d in &t.disagreements {
+        println!("{d}");
+    }
+    for m in &t.expectation_misses {
+        println!("SMITH-EXPECTATION {m}");
+    }
+    println!("accepted by the kernel: {}", t.accepted);
+    println!("rejections by kernel message:");
+    let mut rows: Vec<_> = t.messages.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (m, n) in rows {
+        let m = m.map_or("(no log text: special fields or size)".to_string(), |m| {
+            format!("{m:?}")
+        });
+        println!("{n:>10}  {m}");
+    }
+    let missing: Vec<&str> = catalogue::REACHABLE
+        .iter()
+        .copied()
+        .filter(|p| !t.messages.contains_key(&Some(*p)))
+        .collect();
+    println!(
+        "catalogue: {}/{} reachable messages reached{}",
+        catalogue::REACHABLE.len() - missing.len(),
+        catalogue::REACHABLE.len(),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!("; not reached: {missing:?}")
+        }
+    );
+    if t.oracle_errors > 0 {
+        println!("{} loads failed to run (oracle errors)", t.oracle_errors);
+    }
+    println!(
+        "{:.1} s, {:.0} executions/s",
+        secs,
+        t.executed as f64 / secs.max(1e-9)
+    );
+    println!("{} executed, {} disagreements", t.executed, t.disagreements.len());
+    if t.oracle_errors > 0 && t.executed == 0 {
+        EXIT_ERROR
+    } else if t.disagreements.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_REJECTED
+    }
+}
