@@ -103,24 +103,54 @@ pub struct IdentCache {
 }
 
 impl IdentCache {
+    /// Classifies the section 64 bytes at a time into bit masks (NUL,
+    /// identifier byte, identifier first byte); a string is an identifier
+    /// when its first byte may start one and the run of identifier bytes
+    /// from there reaches its NUL. Adding the string starts to the
+    /// identifier-byte mask carries each start along its run, so the sum's
+    /// bits outside the mask are where the runs stop, all strings at once.
     pub fn new(section: &[u8]) -> Self {
         let n = section.len();
         let words = n.div_ceil(64);
         let mut starts = vec![0u64; words];
         let mut valid = vec![0u64; words];
-        let mut start = 0;
-        // memchr finds each NUL with SIMD; the bytes between are classified
-        // eight at a time.
-        for nul in memchr::memchr_iter(0, section).chain(std::iter::once(n)) {
-            if start >= n {
-                break;
+        // Offset 0 starts a string: as if a NUL came before it.
+        let mut nul_before = 1u64;
+        let mut carry = 0u64;
+        // Start of the string whose NUL is still to come.
+        let mut start = 0usize;
+        for (w, chunk) in section.chunks(64).enumerate() {
+            let masks = if chunk.len() == 64 {
+                ByteMasks::of(chunk.try_into().expect("64 bytes"))
+            } else {
+                // Bytes past the end: neither NUL nor identifier bytes.
+                let mut padded = [1u8; 64];
+                padded[..chunk.len()].copy_from_slice(chunk);
+                ByteMasks::of(&padded)
+            };
+            let in_section = if chunk.len() == 64 {
+                !0
+            } else {
+                (1u64 << chunk.len()) - 1
+            };
+            let word_starts = (masks.nul << 1 | nul_before) & in_section;
+            nul_before = masks.nul >> 63;
+            starts[w] = word_starts;
+            let (sum, c1) = masks.ident.overflowing_add(word_starts & masks.first);
+            let (sum, c2) = sum.overflowing_add(carry);
+            carry = (c1 | c2) as u64;
+            // NULs that a run of identifier bytes from a string start reached.
+            let ends = sum & !masks.ident & masks.nul;
+            let mut nuls = masks.nul;
+            while nuls != 0 {
+                let bit = nuls.trailing_zeros();
+                let end = w * 64 + bit as usize;
+                if ends >> bit & 1 != 0 && end - start <= NAME_LEN_MAX {
+                    valid[start / 64] |= 1 << (start % 64);
+                }
+                start = end + 1;
+                nuls &= nuls - 1;
             }
-            let s = &section[start..nul.min(n)];
-            starts[start / 64] |= 1 << (start % 64);
-            if is_identifier_fast(s) {
-                valid[start / 64] |= 1 << (start % 64);
-            }
-            start = nul + 1;
         }
         IdentCache { starts, valid }
     }
@@ -135,6 +165,53 @@ impl IdentCache {
             _ => scan_identifier(section, off as usize),
         }
     }
+}
+
+/// Per-byte classes of 64 bytes, one bit per byte.
+struct ByteMasks {
+    nul: u64,
+    /// Bytes that may follow an identifier's first byte.
+    ident: u64,
+    /// Bytes that may start an identifier (a subset of `ident`).
+    first: u64,
+}
+
+impl ByteMasks {
+    /// Computed with byte-wise arithmetic (no table) so that the compiler
+    /// vectorises it, then packed eight flags at a time.
+    #[inline]
+    fn of(chunk: &[u8; 64]) -> ByteMasks {
+        let mut nul = [0u8; 64];
+        let mut ident = [0u8; 64];
+        let mut first = [0u8; 64];
+        for i in 0..64 {
+            let b = chunk[i];
+            // `|` and `&`, not `||` and `&&`: no branches, so it vectorises.
+            let letter = ((b | 0x20).wrapping_sub(b'a') < 26) | ((b >= 0xc0) & (b & 0xdf != 0xd7));
+            let digit = b.wrapping_sub(b'0') < 10;
+            let start = letter | (b == b'_') | (b == b'.');
+            nul[i] = (b == 0) as u8;
+            ident[i] = (start | digit) as u8;
+            first[i] = start as u8;
+        }
+        ByteMasks {
+            nul: pack(&nul),
+            ident: pack(&ident),
+            first: pack(&first),
+        }
+    }
+}
+
+/// Packs 64 flags (each 0 or 1) into bits: the multiply gathers byte `i` of
+/// each word into bit `i` of its top byte.
+#[inline]
+fn pack(flags: &[u8; 64]) -> u64 {
+    let mut m = 0u64;
+    for (k, w) in flags.chunks_exact(8).enumerate() {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        m |= (w.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    m
 }
 
 /// `REST[b]` is 0xff when `b` may follow the first byte of an identifier
@@ -158,23 +235,6 @@ const REST: [u8; 256] = {
 #[inline]
 fn all_rest(w: &[u8]) -> bool {
     w[..8].iter().fold(0xff, |acc, &b| acc & REST[b as usize]) != 0
-}
-
-/// [`is_identifier`] on a string without its NUL, eight bytes at a time.
-fn is_identifier_fast(s: &[u8]) -> bool {
-    let Some((&f, rest)) = s.split_first() else {
-        return false;
-    };
-    if !first_ok(f) || s.len() > NAME_LEN_MAX {
-        return false;
-    }
-    let mut chunks = rest.chunks_exact(8);
-    for w in &mut chunks {
-        if !all_rest(w) {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(|&b| REST[b as usize] != 0)
 }
 
 /// One pass: first byte, later bytes and length up to the NUL, eight bytes
@@ -229,6 +289,41 @@ mod cache_tests {
                     "offset {off}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn cache_agrees_on_mixed_strings() {
+        // Strings of every length class, with a bad byte at every place,
+        // crossing 64-byte words in every way.
+        let mut section = vec![0u8];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let alphabet = b"aZ_.09\xe9\xd7\xf7-\x80 ";
+        for len in (0..600).chain([511, 512, 513, 1024]) {
+            for _ in 0..3 {
+                for i in 0..len {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let common = [b'a', b'_', b'x', b'7'][(seed % 4) as usize];
+                    let b = if seed % 97 == 0 || i == 0 {
+                        alphabet[(seed >> 8) as usize % alphabet.len()]
+                    } else {
+                        common
+                    };
+                    section.push(b);
+                }
+                section.push(0);
+            }
+        }
+        let cache = IdentCache::new(&section);
+        for off in 0..section.len() {
+            let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
+            assert_eq!(
+                cache.is_identifier(&section, off as u32),
+                is_identifier(&section[off..end]),
+                "offset {off}"
+            );
         }
     }
 }

@@ -216,9 +216,8 @@ impl<'a> Parser<'_, 'a> {
         let index = self.structs_by_name.get_or_init(|| {
             let mut map = HashMap::new();
             for id in self.btf.ids() {
-                let e = self.btf.entries[id as usize];
-                if kind_of(e.info) == Kind::STRUCT {
-                    map.entry(self.name_at(e.name_off)).or_insert(id);
+                if self.btf.kind(id) == Kind::STRUCT {
+                    map.entry(self.name_at(self.btf.name_off(id))).or_insert(id);
                 }
             }
             map
@@ -449,9 +448,9 @@ impl<'a> Parser<'_, 'a> {
         let index = self.contains_tags.get_or_init(|| {
             let mut map: HashMap<(u32, i32), Vec<u32>> = HashMap::new();
             for id in self.btf.ids() {
-                let e = self.btf.entries[id as usize];
-                if kind_of(e.info) == Kind::DECL_TAG && self.name_at(e.name_off).starts_with(KEY) {
-                    let r = self.btf.record_of(e);
+                if self.btf.kind(id) == Kind::DECL_TAG && self.name_at(self.btf.name_off(id)).starts_with(KEY)
+                {
+                    let r = self.btf.record_at(self.btf.pos(id));
                     map.entry((r.common.type_id(), r.component_idx()))
                         .or_default()
                         .push(id);
@@ -534,10 +533,6 @@ impl<'a> Parser<'_, 'a> {
     }
 }
 
-fn kind_of(info: u32) -> Kind {
-    Kind(((info >> 24) & 0x1f) as u8)
-}
-
 /// `btf_repeat_fields`: copies the fields from `base` on `repeat` more times,
 /// `elem_size` bytes apart.
 fn repeat(info: &mut Vec<FieldInfo>, base: usize, repeat: u32, elem_size: u32) -> R<()> {
@@ -593,10 +588,9 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
     let mut special: [Option<u32>; ALLOC_OBJ_FIELDS.len()] = [None; ALLOC_OBJ_FIELDS.len()];
     let mut marks: Vec<u32> = Vec::new();
     for id in btf.ids() {
-        let e = btf.entries[id as usize];
-        match kind_of(e.info) {
+        match btf.kind(id) {
             Kind::STRUCT => {
-                let name = p.name_at(e.name_off);
+                let name = p.name_at(btf.name_off(id));
                 if name.starts_with(b"bpf_") {
                     if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name) {
                         special[i].get_or_insert(id);
@@ -604,7 +598,7 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
                 }
             }
             Kind::PTR | Kind::VOLATILE => {
-                let t = btf.record_of(e);
+                let t = btf.record_at(btf.pos(id));
                 if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
                     marks.push(id);
                 }
@@ -620,11 +614,10 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
 
     let mut records: Vec<(u32, Record)> = Vec::new();
     for id in btf.ids() {
-        let e = btf.entries[id as usize];
-        if kind_of(e.info) != Kind::STRUCT {
+        if btf.kind(id) != Kind::STRUCT {
             continue;
         }
-        let t = btf.record_of(e);
+        let t = btf.record_at(btf.pos(id));
         if !t.members().any(|m| marks.binary_search(&m.type_id).is_ok()) {
             continue;
         }
