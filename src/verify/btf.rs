@@ -27,7 +27,8 @@ pub struct Slot {
     /// word must be 0 (meta checks it), so the resolved array size goes here.
     size_type: u32,
     /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7), resolved id
-    /// (12-31).
+    /// (12-31). An INT is never resolved: bits 12-19 hold its bit count and
+    /// 20-27 its bit offset, so member checks need not read its record.
     bits: u32,
 }
 
@@ -43,7 +44,7 @@ impl Slot {
         bits: 0,
     };
     /// A fact the meta pass records while it has the tail at hand: a
-    /// regular INT ([`RecordExt::is_regular_int`]), or a FUNC_PROTO with a
+    /// regular INT ([`is_regular_int_data`]), or a FUNC_PROTO with a
     /// typed parameter that has no name (which its FUNCs reject).
     pub const FLAG: u32 = 1 << 7;
 
@@ -52,6 +53,27 @@ impl Slot {
             size_type,
             bits: kind.0 as u32 & KIND_MASK | if flag { Slot::FLAG } else { 0 },
         }
+    }
+
+    /// An INT's slot, from its `int_data` word.
+    pub fn int(size: u32, int_data: u32) -> Slot {
+        let bits = int_data & 0xff;
+        let offset = (int_data >> 16) & 0xff;
+        let mut slot = Slot::new(Kind::INT, size, is_regular_int_data(int_data));
+        slot.bits |= (bits | offset << 8) << RID_SHIFT;
+        slot
+    }
+
+    /// An INT's bit count (`BTF_INT_BITS`).
+    #[inline]
+    pub fn int_bits(self) -> u32 {
+        (self.bits >> RID_SHIFT) & 0xff
+    }
+
+    /// An INT's bit offset (`BTF_INT_OFFSET`).
+    #[inline]
+    pub fn int_offset(self) -> u32 {
+        (self.bits >> (RID_SHIFT + 8)) & 0xff
     }
 
     #[inline]

@@ -4,7 +4,7 @@
 //! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
 //! one at a time so the `meta_left` arithmetic and check order match.
 
-use super::btf::{is_regular_int_data, Btf, Slot, MAX_SLOT_ID, VOID_POS};
+use super::btf::{Btf, Slot, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
 use super::names::is_section_name;
 use crate::profile::{Features, Profile};
@@ -425,8 +425,7 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
         let rec = cursor.take(common, tail_len);
         meta.check_kind(&rec)?;
         if btf.slots.len() < cap {
-            btf.slots
-                .push(Slot::new(rec.kind(), rec.common.size_type, slot_flag(&rec)));
+            btf.slots.push(slot_of(&rec));
             btf.positions.push(rec.pos);
         }
         id = id.wrapping_add(1);
@@ -435,13 +434,18 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
     Ok(())
 }
 
-/// [`Slot::FLAG`]: a regular INT, or a FUNC_PROTO whose FUNCs will be
-/// rejected for a parameter with a type but no name.
-fn slot_flag(rec: &TypeRecord<'_>) -> bool {
+/// The table slot of an accepted record. [`Slot::FLAG`] marks a
+/// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type but
+/// no name.
+fn slot_of(rec: &TypeRecord<'_>) -> Slot {
+    let size_type = rec.common.size_type;
     match rec.kind() {
-        Kind::INT => is_regular_int_data(rec.int_data()),
-        Kind::FUNC_PROTO => rec.params().any(|p| p.name_off == 0 && p.type_id != 0),
-        _ => false,
+        Kind::INT => Slot::int(size_type, rec.int_data()),
+        Kind::FUNC_PROTO => {
+            let unnamed_arg = rec.params().any(|p| p.name_off == 0 && p.type_id != 0);
+            Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg)
+        }
+        kind => Slot::new(kind, size_type, false),
     }
 }
 

@@ -92,67 +92,51 @@ mod tests {
 
 /// [`is_identifier`] for every string of a section, computed in one
 /// sequential pass (random probes into a 2 MiB string section cost a cache
-/// miss each; vmlinux makes ~230k of them). Names that start inside another
-/// string are rare and scanned on demand.
+/// miss each; vmlinux makes ~230k of them). An offset without its bit is
+/// scanned on demand: it is inside another string (rare), or not an
+/// identifier, which rejects the blob.
 #[derive(Debug, Default, Clone)]
 pub struct IdentCache {
-    /// Bit `off`: a string starts at `off`.
-    starts: Vec<u64>,
-    /// Bit `off`: the string starting at `off` is an identifier.
+    /// Bit `off`: a string starts at `off` and is an identifier.
     valid: Vec<u64>,
 }
 
 impl IdentCache {
-    /// Classifies the section 64 bytes at a time into bit masks (NUL,
-    /// identifier byte, identifier first byte); a string is an identifier
-    /// when its first byte may start one and the run of identifier bytes
-    /// from there reaches its NUL. Adding the string starts to the
-    /// identifier-byte mask carries each start along its run, so the sum's
-    /// bits outside the mask are where the runs stop, all strings at once.
+    /// Finds, 64 bytes at a time, the bytes no identifier may hold (a bit
+    /// mask, computed without branches); the strings are what lies between
+    /// the NULs among them, and a string is an identifier when no other such
+    /// byte came before its NUL and its first byte may start one.
     pub fn new(section: &[u8]) -> Self {
-        let n = section.len();
-        let words = n.div_ceil(64);
-        let mut starts = vec![0u64; words];
-        let mut valid = vec![0u64; words];
-        // Offset 0 starts a string: as if a NUL came before it.
-        let mut nul_before = 1u64;
-        let mut carry = 0u64;
-        // Start of the string whose NUL is still to come.
+        let mut valid = vec![0u64; section.len().div_ceil(64)];
+        // The string in progress: where it started, and whether it holds
+        // only identifier bytes so far.
         let mut start = 0usize;
+        let mut clean = true;
         for (w, chunk) in section.chunks(64).enumerate() {
-            let masks = if chunk.len() == 64 {
-                ByteMasks::of(chunk.try_into().expect("64 bytes"))
+            let mut stops = !if chunk.len() == 64 {
+                ident_mask(chunk.try_into().expect("64 bytes"))
             } else {
-                // Bytes past the end: neither NUL nor identifier bytes.
-                let mut padded = [1u8; 64];
+                // Pad with identifier bytes: no stops past the end.
+                let mut padded = [b'a'; 64];
                 padded[..chunk.len()].copy_from_slice(chunk);
-                ByteMasks::of(&padded)
+                ident_mask(&padded)
             };
-            let in_section = if chunk.len() == 64 {
-                !0
-            } else {
-                (1u64 << chunk.len()) - 1
-            };
-            let word_starts = (masks.nul << 1 | nul_before) & in_section;
-            nul_before = masks.nul >> 63;
-            starts[w] = word_starts;
-            let (sum, c1) = masks.ident.overflowing_add(word_starts & masks.first);
-            let (sum, c2) = sum.overflowing_add(carry);
-            carry = (c1 | c2) as u64;
-            // NULs that a run of identifier bytes from a string start reached.
-            let ends = sum & !masks.ident & masks.nul;
-            let mut nuls = masks.nul;
-            while nuls != 0 {
-                let bit = nuls.trailing_zeros();
-                let end = w * 64 + bit as usize;
-                if ends >> bit & 1 != 0 && end - start <= NAME_LEN_MAX {
-                    valid[start / 64] |= 1 << (start % 64);
+            while stops != 0 {
+                let at = w * 64 + stops.trailing_zeros() as usize;
+                if section[at] == 0 {
+                    let len = at - start;
+                    if clean && len > 0 && len <= NAME_LEN_MAX && first_ok(section[start]) {
+                        valid[start / 64] |= 1 << (start % 64);
+                    }
+                    start = at + 1;
+                    clean = true;
+                } else {
+                    clean = false;
                 }
-                start = end + 1;
-                nuls &= nuls - 1;
+                stops &= stops - 1;
             }
         }
-        IdentCache { starts, valid }
+        IdentCache { valid }
     }
 
     /// Whether the string at `off` of `section` is an identifier; `off` must
@@ -160,58 +144,31 @@ impl IdentCache {
     #[inline]
     pub fn is_identifier(&self, section: &[u8], off: u32) -> bool {
         let (w, b) = (off as usize / 64, off % 64);
-        match self.starts.get(w) {
-            Some(s) if s >> b & 1 != 0 => self.valid[w] >> b & 1 != 0,
+        match self.valid.get(w) {
+            Some(v) if v >> b & 1 != 0 => true,
             _ => scan_identifier(section, off as usize),
         }
     }
 }
 
-/// Per-byte classes of 64 bytes, one bit per byte.
-struct ByteMasks {
-    nul: u64,
-    /// Bytes that may follow an identifier's first byte.
-    ident: u64,
-    /// Bytes that may start an identifier (a subset of `ident`).
-    first: u64,
-}
-
-impl ByteMasks {
-    /// Computed with byte-wise arithmetic (no table) so that the compiler
-    /// vectorises it, then packed eight flags at a time.
-    #[inline]
-    fn of(chunk: &[u8; 64]) -> ByteMasks {
-        let mut nul = [0u8; 64];
-        let mut ident = [0u8; 64];
-        let mut first = [0u8; 64];
-        for i in 0..64 {
-            let b = chunk[i];
-            // `|` and `&`, not `||` and `&&`: no branches, so it vectorises.
-            let letter = ((b | 0x20).wrapping_sub(b'a') < 26) | ((b >= 0xc0) & (b & 0xdf != 0xd7));
-            let digit = b.wrapping_sub(b'0') < 10;
-            let start = letter | (b == b'_') | (b == b'.');
-            nul[i] = (b == 0) as u8;
-            ident[i] = (start | digit) as u8;
-            first[i] = start as u8;
-        }
-        ByteMasks {
-            nul: pack(&nul),
-            ident: pack(&ident),
-            first: pack(&first),
-        }
-    }
-}
-
-/// Packs 64 flags (each 0 or 1) into bits: the multiply gathers byte `i` of
-/// each word into bit `i` of its top byte.
+/// Bit `i`: byte `i` may follow an identifier's first byte. Byte-wise
+/// arithmetic with `|` and `&` (no table, no branches) so that the compiler
+/// vectorises it; the flags are then packed eight at a time, a multiply
+/// gathering byte `j` of a word into bit `j` of its top byte.
 #[inline]
-fn pack(flags: &[u8; 64]) -> u64 {
-    let mut m = 0u64;
+fn ident_mask(chunk: &[u8; 64]) -> u64 {
+    let mut flags = [0u8; 64];
+    for (f, &b) in flags.iter_mut().zip(chunk) {
+        let letter = ((b | 0x20).wrapping_sub(b'a') < 26) | ((b >= 0xc0) & (b & 0xdf != 0xd7));
+        let digit = b.wrapping_sub(b'0') < 10;
+        *f = (letter | digit | (b == b'_') | (b == b'.')) as u8;
+    }
+    let mut mask = 0u64;
     for (k, w) in flags.chunks_exact(8).enumerate() {
         let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-        m |= (w.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+        mask |= (w.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
     }
-    m
+    mask
 }
 
 /// `REST[b]` is 0xff when `b` may follow the first byte of an identifier

@@ -77,7 +77,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         for id in self.btf.ids() {
             let slot = self.btf.slots[id as usize];
             let kind = slot.kind();
-            if kind.needs_resolve() && !slot.is_resolved() {
+            if kind.needs_resolve() && !slot.is_resolved() && !self.resolve_func_directly(id, slot) {
                 self.resolve(id)?;
             }
             if kind == Kind::FUNC_PROTO {
@@ -85,6 +85,25 @@ impl<'b, 'a> Resolver<'b, 'a> {
             }
         }
         Ok(())
+    }
+
+    /// A FUNC whose prototype is fine resolves in one step, with no walk:
+    /// `btf_resolve()` would push it, find the FUNC_PROTO, pop it resolved
+    /// to that id, and find the result valid. Anything else (returns false)
+    /// takes the full walk, which reports the error.
+    #[inline]
+    fn resolve_func_directly(&mut self, id: u32, slot: Slot) -> bool {
+        if slot.kind() != Kind::FUNC || self.depth_limit == 0 {
+            return false;
+        }
+        let proto_id = slot.type_id();
+        match self.slot(proto_id) {
+            Some(p) if p.kind() == Kind::FUNC_PROTO && !p.flag() => {
+                self.btf.slots[id as usize].set_resolved(proto_id, 0);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn fail(&self, check: Check, site: Site, pos: u32) -> Stop {
@@ -451,9 +470,8 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let bytes_off = bits_off / 8;
         match mt.kind() {
             Kind::INT => {
-                let d = self.record(m.type_id).int_data();
-                let int_off = (d >> 16) & 0xff;
-                let int_bits = d & 0xff;
+                let int_off = mt.int_offset();
+                let int_bits = mt.int_bits();
                 let Some(b) = bits_off.checked_add(int_off) else {
                     return Err(fail(Check::MemberBitsOffsetOverflow));
                 };
@@ -517,7 +535,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 if !mt.flag() {
                     return Err(fail(Check::MemberBaseTypeInvalid));
                 }
-                let int_bits = self.record(m.type_id).int_data() & 0xff;
+                let int_bits = mt.int_bits();
                 let bits = if nr_bits == 0 {
                     if bit_off & 7 != 0 {
                         return Err(fail(Check::MemberOffsetInvalid));

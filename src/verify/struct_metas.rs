@@ -8,7 +8,7 @@
 //! with a destructor depends on the running kernel; that answer comes from
 //! the kernel's BTF ([`KernelBtf`]) and a per-kernel destructor table.
 
-use super::btf::{Btf, RecordExt};
+use super::btf::{Btf, RecordExt, Slot};
 use super::error::{errno, Check, Failure, Site, SpecialFieldError as E, Stage};
 use super::meta::member_bit_offset;
 use super::Note;
@@ -533,6 +533,21 @@ impl<'a> Parser<'_, 'a> {
     }
 }
 
+/// Whether a PTR (or a VOLATILE over a PTR) points at a TYPE_TAG: the only
+/// pointers [`Parser::find_kptr`] can take for a kptr.
+fn points_at_type_tag(btf: &Btf<'_>, mut slot: Slot) -> bool {
+    if slot.kind() == Kind::VOLATILE {
+        match btf.slot(slot.type_id()) {
+            Some(s) => slot = s,
+            None => return false,
+        }
+    }
+    slot.kind() == Kind::PTR
+        && btf
+            .slot(slot.type_id())
+            .is_some_and(|s| s.kind() == Kind::TYPE_TAG)
+}
+
 /// `btf_repeat_fields`: copies the fields from `base` on `repeat` more times,
 /// `elem_size` bytes apart.
 fn repeat(info: &mut Vec<FieldInfo>, base: usize, repeat: u32, elem_size: u32) -> R<()> {
@@ -585,19 +600,23 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
     // Ids that mark a struct for parsing: the special structs by name, then
     // every kptr-typed pointer.
     // One pass: the first STRUCT of each special name, and kptr pointers.
+    // Kinds come from the slots; only candidates read their names/records.
     let mut special: [Option<u32>; ALLOC_OBJ_FIELDS.len()] = [None; ALLOC_OBJ_FIELDS.len()];
     let mut marks: Vec<u32> = Vec::new();
-    for id in btf.ids() {
-        match btf.kind(id) {
+    let strings = btf.strings.bytes();
+    for (id, &slot) in btf.slots.iter().enumerate().skip(1) {
+        let id = id as u32;
+        match slot.kind() {
             Kind::STRUCT => {
-                let name = p.name_at(btf.name_off(id));
-                if name.starts_with(b"bpf_") {
+                let off = btf.name_off(id) as usize;
+                if strings.get(off..).is_some_and(|s| s.starts_with(b"bpf_")) {
+                    let name = p.name_at(off as u32);
                     if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name) {
                         special[i].get_or_insert(id);
                     }
                 }
             }
-            Kind::PTR | Kind::VOLATILE => {
+            Kind::PTR | Kind::VOLATILE if points_at_type_tag(btf, slot) => {
                 let t = btf.record_at(btf.pos(id));
                 if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
                     marks.push(id);
@@ -610,15 +629,24 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
     if marks.is_empty() {
         return Ok(());
     }
-    marks.sort_unstable();
+    let mut marked = vec![0u64; btf.nr_types().div_ceil(64) as usize];
+    for &id in &marks {
+        marked[id as usize / 64] |= 1 << (id % 64);
+    }
+    let is_marked = |id: u32| {
+        marked
+            .get(id as usize / 64)
+            .is_some_and(|w| w >> (id % 64) & 1 != 0)
+    };
 
     let mut records: Vec<(u32, Record)> = Vec::new();
-    for id in btf.ids() {
-        if btf.kind(id) != Kind::STRUCT {
+    for (id, &slot) in btf.slots.iter().enumerate().skip(1) {
+        let id = id as u32;
+        if slot.kind() != Kind::STRUCT {
             continue;
         }
         let t = btf.record_at(btf.pos(id));
-        if !t.members().any(|m| marks.binary_search(&m.type_id).is_ok()) {
+        if !t.members().any(|m| is_marked(m.type_id)) {
             continue;
         }
         let mut info = Vec::new();
