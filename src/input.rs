@@ -32,11 +32,47 @@ pub enum Container {
     Elf,
 }
 
+/// The bytes of an input: read into memory, or the kernel's own BTF mapped
+/// from `/sys/kernel/btf/` (see [`crate::oracle::KernelBtfMap`]).
+#[derive(Debug)]
+pub enum Bytes {
+    Owned(Vec<u8>),
+    Mapped(crate::oracle::KernelBtfMap),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl PartialEq<&[u8]> for Bytes {
+    fn eq(&self, other: &&[u8]) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<Vec<u8>> for Bytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        **self == **other
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Bytes {
+        Bytes::Owned(v)
+    }
+}
+
 /// A loaded input: the bytes of the file and where the BTF lies in them.
 #[derive(Debug)]
 pub struct Input {
     pub path: String,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub container: Container,
     /// Range of the BTF blob inside `bytes`.
     pub range: std::ops::Range<usize>,
@@ -63,15 +99,35 @@ pub fn read_path(path: &str) -> Result<Vec<u8>, InputError> {
     }
 }
 
+/// Where the kernel serves its BTF (vmlinux and modules).
+const KERNEL_BTF_DIR: &str = "/sys/kernel/btf/";
+
+/// Reads an input file like [`read_path`], but maps the kernel's own BTF
+/// files when the kernel allows it (Linux 6.16 and later), as sysfs serves
+/// them 4 KiB per `read(2)`.
+pub fn read_input(path: &str) -> Result<Bytes, InputError> {
+    if path.starts_with(KERNEL_BTF_DIR) {
+        let mapped = std::fs::File::open(path).and_then(|f| {
+            let len = usize::try_from(f.metadata()?.len()).map_err(|_| std::io::ErrorKind::InvalidData)?;
+            crate::oracle::KernelBtfMap::map(&f, len)
+        });
+        if let Ok(m) = mapped {
+            return Ok(Bytes::Mapped(m));
+        }
+    }
+    read_path(path).map(Bytes::Owned)
+}
+
 /// Loads a BTF input. Raw BTF is taken as it is, even when malformed (that
 /// is what the verifier is for), as long as it starts with the BTF magic in
 /// either byte order; ELF objects are searched for `.BTF`.
 pub fn load(path: &str) -> Result<Input, InputError> {
-    let bytes = read_path(path)?;
+    let bytes = read_input(path)?;
     from_bytes(path, bytes)
 }
 
-pub fn from_bytes(path: &str, bytes: Vec<u8>) -> Result<Input, InputError> {
+pub fn from_bytes(path: &str, bytes: impl Into<Bytes>) -> Result<Input, InputError> {
+    let bytes = bytes.into();
     if bytes.starts_with(b"\x7fELF") {
         let range = elf_btf_range(path, &bytes)?;
         return Ok(Input {

@@ -121,7 +121,7 @@ pub fn profile_by_name(name: &str) -> Result<Profile, String> {
 /// Loads an input, honouring `--raw`.
 pub fn load_input(path: &str, raw: bool) -> Result<btfcheck::input::Input, btfcheck::input::InputError> {
     if raw {
-        let bytes = btfcheck::input::read_path(path)?;
+        let bytes = btfcheck::input::read_input(path)?;
         let len = bytes.len();
         return Ok(btfcheck::input::Input {
             path: path.to_string(),

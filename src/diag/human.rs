@@ -31,10 +31,8 @@ pub fn kind_counts(v: &Verification<'_>) -> Vec<(Kind, u32)> {
         return Vec::new();
     };
     let mut counts = [0u32; 32];
-    for id in btf.ids() {
-        if let Some(r) = btf.by_id(id) {
-            counts[r.kind().0 as usize & 31] += 1;
-        }
+    for slot in btf.slots.iter().skip(1) {
+        counts[slot.kind().0 as usize & 31] += 1;
     }
     Kind::ALL
         .iter()

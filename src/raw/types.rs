@@ -19,7 +19,9 @@ pub const INFO_MASK: u32 = 0x9f00_ffff;
 
 #[inline]
 pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+    // One bounds check for the four bytes.
+    let w: [u8; 4] = b[off..off + 4].try_into().expect("four bytes");
+    u32::from_le_bytes(w)
 }
 
 /// The common 12-byte header of every record, `info` kept unmasked.

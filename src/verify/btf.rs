@@ -7,35 +7,137 @@ use crate::raw::{CommonType, Header, Kind, Strings, TypeRecord};
 /// Record position used for VOID (id 0), which has no bytes.
 pub const VOID_POS: u32 = u32::MAX;
 
-/// A kept type: its `info` and `size`/`type` words and where its record
-/// starts in the type section. Kept apart from the blob so the later passes'
-/// lookups by id touch 12 dense bytes instead of the record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub name_off: u32,
-    pub info: u32,
-    pub size_type: u32,
-    pub pos: u32,
-    /// Resolve results (`btf->resolved_ids/sizes`), kept next to the type
-    /// so one lookup by id touches one cache line.
-    pub resolved_id: u32,
-    pub resolved_size: u32,
-    pub state: super::resolve::VisitState,
+/// Where the resolve pass is with a type (`env->visit_states`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum VisitState {
+    NotVisited = 0,
+    Visited = 1,
+    Resolved = 2,
 }
 
-impl Entry {
-    pub const VOID: Entry = Entry::new(0, 0, 0, VOID_POS);
+/// A kept type as the passes after meta look it up by id: its kind, its
+/// `size`/`type` word and the resolve results (`btf->resolved_ids/sizes`),
+/// in 8 bytes so that vmlinux's whole table (126k types, 1 MB) stays in the
+/// L2 cache while the resolver jumps from id to id. The record itself is
+/// read from the blob only when its tail is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// `size` for sized kinds, `type` for referring kinds. An ARRAY's own
+    /// word must be 0 (meta checks it), so the resolved array size goes here.
+    size_type: u32,
+    /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7), resolved id
+    /// (12-31). An INT is never resolved: bits 12-19 hold its bit count and
+    /// 20-27 its bit offset, so member checks need not read its record.
+    bits: u32,
+}
 
-    pub const fn new(name_off: u32, info: u32, size_type: u32, pos: u32) -> Entry {
-        Entry {
-            name_off,
-            info,
+const KIND_MASK: u32 = 0x1f;
+const STATE_SHIFT: u32 = 5;
+const RID_SHIFT: u32 = 12;
+/// Largest id the resolved-id field holds (the 6.18 table cap is 0xfffff).
+pub const MAX_SLOT_ID: u32 = (1 << (32 - RID_SHIFT)) - 1;
+
+impl Slot {
+    pub const VOID: Slot = Slot {
+        size_type: 0,
+        bits: 0,
+    };
+    /// A fact the meta pass records while it has the tail at hand: a
+    /// regular INT ([`is_regular_int_data`]), or a FUNC_PROTO with a
+    /// typed parameter that has no name (which its FUNCs reject).
+    pub const FLAG: u32 = 1 << 7;
+
+    pub fn new(kind: Kind, size_type: u32, flag: bool) -> Slot {
+        Slot {
             size_type,
-            pos,
-            resolved_id: 0,
-            resolved_size: 0,
-            state: super::resolve::VisitState::NotVisited,
+            bits: kind.0 as u32 & KIND_MASK | if flag { Slot::FLAG } else { 0 },
         }
+    }
+
+    /// An INT's slot, from its `int_data` word.
+    pub fn int(size: u32, int_data: u32) -> Slot {
+        let bits = int_data & 0xff;
+        let offset = (int_data >> 16) & 0xff;
+        let mut slot = Slot::new(Kind::INT, size, is_regular_int_data(int_data));
+        slot.bits |= (bits | offset << 8) << RID_SHIFT;
+        slot
+    }
+
+    /// An INT's bit count (`BTF_INT_BITS`).
+    #[inline]
+    pub fn int_bits(self) -> u32 {
+        (self.bits >> RID_SHIFT) & 0xff
+    }
+
+    /// An INT's bit offset (`BTF_INT_OFFSET`).
+    #[inline]
+    pub fn int_offset(self) -> u32 {
+        (self.bits >> (RID_SHIFT + 8)) & 0xff
+    }
+
+    #[inline]
+    pub fn kind(self) -> Kind {
+        Kind((self.bits & KIND_MASK) as u8)
+    }
+    #[inline]
+    pub fn size(self) -> u32 {
+        self.size_type
+    }
+    #[inline]
+    pub fn type_id(self) -> u32 {
+        self.size_type
+    }
+    #[inline]
+    pub fn flag(self) -> bool {
+        self.bits & Slot::FLAG != 0
+    }
+    #[inline]
+    pub fn state(self) -> VisitState {
+        match (self.bits >> STATE_SHIFT) & 3 {
+            0 => VisitState::NotVisited,
+            1 => VisitState::Visited,
+            _ => VisitState::Resolved,
+        }
+    }
+    #[inline]
+    pub fn is_resolved(self) -> bool {
+        self.state() == VisitState::Resolved
+    }
+    #[inline]
+    pub fn resolved_id(self) -> u32 {
+        self.bits >> RID_SHIFT
+    }
+    /// The resolved size: an array's total, 0 for every other kind.
+    #[inline]
+    pub fn resolved_size(self) -> u32 {
+        if self.kind() == Kind::ARRAY {
+            self.size_type
+        } else {
+            0
+        }
+    }
+    /// VOID, FWD, FUNC, FUNC_PROTO (`btf_type_nosize`); VOID is the only
+    /// kind-0 slot.
+    #[inline]
+    pub fn is_nosize(self) -> bool {
+        matches!(self.kind(), Kind(0) | Kind::FWD | Kind::FUNC | Kind::FUNC_PROTO)
+    }
+
+    #[inline]
+    pub fn set_state(&mut self, state: VisitState) {
+        self.bits = self.bits & !(3 << STATE_SHIFT) | (state as u32) << STATE_SHIFT;
+    }
+    /// Records a finished walk; `resolved_size` only means something (and
+    /// is only non-zero) for arrays.
+    #[inline]
+    pub fn set_resolved(&mut self, resolved_id: u32, resolved_size: u32) {
+        debug_assert!(resolved_id <= MAX_SLOT_ID);
+        self.bits = self.bits & ((1 << RID_SHIFT) - 1) | resolved_id << RID_SHIFT;
+        if self.kind() == Kind::ARRAY {
+            self.size_type = resolved_size;
+        }
+        self.set_state(VisitState::Resolved);
     }
 }
 
@@ -51,8 +153,11 @@ pub struct Btf<'a> {
     pub strings: Strings<'a>,
     /// Absolute offset of the string section in the blob.
     pub strings_start: u64,
-    /// Every kept type's common header and position; index 0 is VOID.
-    pub entries: Vec<Entry>,
+    /// Every kept type by id; index 0 is VOID.
+    pub slots: Vec<Slot>,
+    /// Where each kept type's record starts in the type section
+    /// ([`VOID_POS`] for VOID), by id.
+    pub positions: Vec<u32>,
     /// Records the meta pass walked, including ones dropped by the type cap.
     pub records_walked: u32,
     /// Identifier checks already made on this string section.
@@ -63,7 +168,7 @@ impl<'a> Btf<'a> {
     /// Number of entries in the type table, VOID included (`btf->nr_types`).
     #[inline]
     pub fn nr_types(&self) -> u32 {
-        self.entries.len() as u32
+        self.slots.len() as u32
     }
 
     /// Ids of the kept types, 1..nr_types.
@@ -71,31 +176,30 @@ impl<'a> Btf<'a> {
         1..self.nr_types()
     }
 
+    /// The slot of `id`, `None` past the table.
+    #[inline]
+    pub fn slot(&self, id: u32) -> Option<Slot> {
+        self.slots.get(id as usize).copied()
+    }
+
+    /// Kind of a kept type (`id` in the table).
+    #[inline]
+    pub fn kind(&self, id: u32) -> Kind {
+        self.slots[id as usize].kind()
+    }
+
+    /// Record position of a kept type.
+    #[inline]
+    pub fn pos(&self, id: u32) -> u32 {
+        self.positions[id as usize]
+    }
+
     /// `btf_type_by_id`: VOID for 0, `None` past the table.
     #[inline]
     pub fn by_id(&self, id: u32) -> Option<TypeRecord<'a>> {
-        let e = *self.entries.get(id as usize)?;
-        if e.pos == VOID_POS {
-            return Some(void_record());
-        }
-        Some(self.record_of(e))
-    }
-
-    /// The record of a kept entry, without reading its header from the blob.
-    #[inline]
-    pub fn record_of(&self, e: Entry) -> TypeRecord<'a> {
-        let common = CommonType {
-            name_off: e.name_off,
-            info: e.info,
-            size_type: e.size_type,
-        };
-        let (fixed, per) = Kind::TAIL_TABLE[((e.info >> 24) & 0x1f) as usize];
-        let tail_len = (fixed + per * (e.info & 0xffff)) as usize;
-        let start = e.pos as usize + COMMON_LEN as usize;
-        TypeRecord {
-            pos: e.pos,
-            common,
-            tail: &self.types[start..start + tail_len],
+        match *self.positions.get(id as usize)? {
+            VOID_POS => Some(void_record()),
+            pos => Some(self.record_at(pos)),
         }
     }
 
@@ -108,13 +212,20 @@ impl<'a> Btf<'a> {
             info: u32_at(self.types, p + 4),
             size_type: u32_at(self.types, p + 8),
         };
-        let tail_len = common.tail_len().unwrap_or(0) as usize;
+        let (fixed, per) = Kind::TAIL_TABLE[common.kind().0 as usize];
+        let tail_len = (fixed + per * common.vlen() as u32) as usize;
         let start = p + COMMON_LEN as usize;
         TypeRecord {
             pos,
             common,
             tail: &self.types[start..start + tail_len],
         }
+    }
+
+    /// Name offset of a kept type other than VOID.
+    #[inline]
+    pub fn name_off(&self, id: u32) -> u32 {
+        u32_at(self.types, self.pos(id) as usize)
     }
 
     /// Absolute blob offset of a record position.
@@ -170,10 +281,14 @@ impl RecordExt for TypeRecord<'_> {
         self.is_void() || matches!(self.kind(), Kind::FWD | Kind::FUNC | Kind::FUNC_PROTO)
     }
     fn is_regular_int(&self) -> bool {
-        let d = self.int_data();
-        let bits = d & 0xff;
-        let offset = (d >> 16) & 0xff;
-        let bytes = bits / 8;
-        bits % 8 == 0 && offset == 0 && bytes != 0 && bytes <= 16 && bytes.is_power_of_two()
+        is_regular_int_data(self.int_data())
     }
+}
+
+/// [`RecordExt::is_regular_int`] on an INT's `int_data` word.
+pub fn is_regular_int_data(d: u32) -> bool {
+    let bits = d & 0xff;
+    let offset = (d >> 16) & 0xff;
+    let bytes = bits / 8;
+    bits % 8 == 0 && offset == 0 && bytes != 0 && bytes <= 16 && bytes.is_power_of_two()
 }

@@ -4,7 +4,7 @@
 //! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
 //! one at a time so the `meta_left` arithmetic and check order match.
 
-use super::btf::{Btf, Entry};
+use super::btf::{Btf, Slot, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
 use super::names::is_section_name;
 use crate::profile::{Features, Profile};
@@ -389,11 +389,17 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
 pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failure> {
     let mut cursor = RecordCursor::new(btf.types);
     let cap = profile.limits.max_type_table as usize;
+    // Resolved ids are stored in 20 bits.
+    assert!(cap <= MAX_SLOT_ID as usize + 1, "type table cap too large");
     let mut id: u32 = 1;
-    btf.entries.clear();
-    btf.entries.push(Entry::VOID);
+    btf.slots.clear();
+    btf.positions.clear();
+    btf.slots.push(Slot::VOID);
+    btf.positions.push(VOID_POS);
     // Each record takes at least 12 bytes; reserve for the common case.
-    btf.entries.reserve((btf.types.len() / 16).min(cap));
+    let expected = (btf.types.len() / 16).min(cap);
+    btf.slots.reserve(expected);
+    btf.positions.reserve(expected);
     while !cursor.at_end() {
         let pos = cursor.pos();
         let left = cursor.left();
@@ -418,18 +424,29 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
         }
         let rec = cursor.take(common, tail_len);
         meta.check_kind(&rec)?;
-        if btf.entries.len() < cap {
-            btf.entries.push(Entry::new(
-                rec.common.name_off,
-                rec.common.info,
-                rec.common.size_type,
-                rec.pos,
-            ));
+        if btf.slots.len() < cap {
+            btf.slots.push(slot_of(&rec));
+            btf.positions.push(rec.pos);
         }
         id = id.wrapping_add(1);
     }
     btf.records_walked = id - 1;
     Ok(())
+}
+
+/// The table slot of an accepted record. [`Slot::FLAG`] marks a
+/// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type but
+/// no name.
+fn slot_of(rec: &TypeRecord<'_>) -> Slot {
+    let size_type = rec.common.size_type;
+    match rec.kind() {
+        Kind::INT => Slot::int(size_type, rec.int_data()),
+        Kind::FUNC_PROTO => {
+            let unnamed_arg = rec.params().any(|p| p.name_off == 0 && p.type_id != 0);
+            Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg)
+        }
+        kind => Slot::new(kind, size_type, false),
+    }
 }
 
 /// The generic checks of `btf_check_meta()`, before the kind's own.

@@ -112,7 +112,8 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         types_start,
         strings: Strings::new(&blob[strings_start as usize..]),
         strings_start,
-        entries: Vec::new(),
+        slots: Vec::new(),
+        positions: Vec::new(),
         records_walked: 0,
         idents: names::IdentCache::new(&blob[strings_start as usize..]),
     };

@@ -4,20 +4,15 @@
 //! `*_resolve()` / `*_check_member()` callbacks in kernel/bpf/btf.c (v6.18):
 //! an explicit DFS stack of at most 32 vertices, a resolve mode that decides
 //! which targets are sinks, and per-type `(resolved_id, resolved_size)`.
+//!
+//! Lookups by id go to the 8-byte [`Slot`]s; a record is read from the blob
+//! only when its tail is needed (members, array, DATASEC entries, INT bits).
 
-use super::btf::{Btf, RecordExt};
+use super::btf::{Btf, Slot, VisitState};
 use super::error::{errno, Check, Failure, Site, Stage};
 use super::meta::{member_bit_offset, member_bitfield_size, roundup_bytes};
 use crate::profile::Profile;
 use crate::raw::{Kind, Member, TypeRecord};
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub enum VisitState {
-    NotVisited = 0,
-    Visited = 1,
-    Resolved = 2,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
@@ -44,7 +39,7 @@ enum Stop {
 
 type Step = Result<(), Stop>;
 
-/// The resolver; its per-type results live in [`Btf::entries`].
+/// The resolver; its per-type results live in [`Btf::slots`].
 pub struct Resolver<'b, 'a> {
     btf: &'b mut Btf<'a>,
     depth_limit: usize,
@@ -63,27 +58,52 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     #[inline]
+    fn slot(&self, id: u32) -> Option<Slot> {
+        self.btf.slot(id)
+    }
+
+    #[inline]
     fn rid(&self, id: u32) -> u32 {
-        self.btf.entries[id as usize].resolved_id
+        self.btf.slots[id as usize].resolved_id()
     }
 
     #[inline]
     fn rsize(&self, id: u32) -> u32 {
-        self.btf.entries[id as usize].resolved_size
+        self.btf.slots[id as usize].resolved_size()
     }
 
     /// `btf_check_all_types()`.
     pub fn check_all_types(&mut self) -> Result<(), Failure> {
         for id in self.btf.ids() {
-            let t = self.btf.record_of(self.btf.entries[id as usize]);
-            if t.kind().needs_resolve() && !self.is_resolved(id) {
-                self.resolve(&t, id)?;
+            let slot = self.btf.slots[id as usize];
+            let kind = slot.kind();
+            if kind.needs_resolve() && !slot.is_resolved() && !self.resolve_func_directly(id, slot) {
+                self.resolve(id)?;
             }
-            if t.kind() == Kind::FUNC_PROTO {
-                self.func_proto_check(&t, id)?;
+            if kind == Kind::FUNC_PROTO {
+                self.func_proto_check(id)?;
             }
         }
         Ok(())
+    }
+
+    /// A FUNC whose prototype is fine resolves in one step, with no walk:
+    /// `btf_resolve()` would push it, find the FUNC_PROTO, pop it resolved
+    /// to that id, and find the result valid. Anything else (returns false)
+    /// takes the full walk, which reports the error.
+    #[inline]
+    fn resolve_func_directly(&mut self, id: u32, slot: Slot) -> bool {
+        if slot.kind() != Kind::FUNC || self.depth_limit == 0 {
+            return false;
+        }
+        let proto_id = slot.type_id();
+        match self.slot(proto_id) {
+            Some(p) if p.kind() == Kind::FUNC_PROTO && !p.flag() => {
+                self.btf.slots[id as usize].set_resolved(proto_id, 0);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn fail(&self, check: Check, site: Site, pos: u32) -> Stop {
@@ -96,41 +116,40 @@ impl<'b, 'a> Resolver<'b, 'a> {
         })
     }
 
-    fn type_fail(&self, id: u32, t: &TypeRecord<'_>, check: Check) -> Stop {
-        self.fail(check, Site::Type { id }, t.pos)
+    #[cold]
+    fn type_fail(&self, id: u32, check: Check) -> Stop {
+        self.fail(check, Site::Type { id }, self.btf.pos(id))
     }
 
     #[inline]
     fn is_resolved(&self, id: u32) -> bool {
-        self.btf
-            .entries
-            .get(id as usize)
-            .is_some_and(|e| e.state == VisitState::Resolved)
+        self.btf.slots.get(id as usize).is_some_and(|s| s.is_resolved())
     }
 
-    /// `env_type_is_resolve_sink`: whether the walk stops at `t`.
-    fn is_sink(&self, t: &TypeRecord<'_>) -> bool {
-        let k = t.kind();
+    /// `env_type_is_resolve_sink`: whether the walk stops at a type of kind
+    /// `k` (VOID, kind 0, is a sink in every mode).
+    #[inline]
+    fn is_sink(&self, k: Kind) -> bool {
         match self.mode {
-            Mode::Tbd => t.is_void() || !k.needs_resolve(),
-            Mode::Ptr => t.is_void() || !(k.is_modifier() || k == Kind::PTR),
-            Mode::StructOrArray => t.is_void() || !(k.is_modifier() || k == Kind::ARRAY || k.is_composite()),
+            Mode::Tbd => !k.needs_resolve(),
+            Mode::Ptr => !(k.is_modifier() || k == Kind::PTR),
+            Mode::StructOrArray => !(k.is_modifier() || k == Kind::ARRAY || k.is_composite()),
         }
     }
 
-    fn push(&mut self, t: &TypeRecord<'_>, id: u32) -> Step {
+    fn push(&mut self, id: u32, kind: Kind) -> Step {
         if self.stack.len() == self.depth_limit {
             return Err(Stop::TooDeep);
         }
-        match self.btf.entries.get_mut(id as usize) {
-            Some(e) if e.state == VisitState::NotVisited => e.state = VisitState::Visited,
+        match self.btf.slots.get_mut(id as usize) {
+            Some(s) if s.state() == VisitState::NotVisited => s.set_state(VisitState::Visited),
             _ => return Err(Stop::Loop),
         }
         self.stack.push(Vertex { id, next_member: 0 });
         if self.mode == Mode::Tbd {
-            if t.kind() == Kind::PTR {
+            if kind == Kind::PTR {
                 self.mode = Mode::Ptr;
-            } else if t.kind().is_composite() || t.kind() == Kind::ARRAY {
+            } else if kind.is_composite() || kind == Kind::ARRAY {
                 self.mode = Mode::StructOrArray;
             }
         }
@@ -139,10 +158,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     fn pop_resolved(&mut self, resolved_id: u32, resolved_size: u32) {
         if let Some(v) = self.stack.pop() {
-            let e = &mut self.btf.entries[v.id as usize];
-            e.resolved_id = resolved_id;
-            e.resolved_size = resolved_size;
-            e.state = VisitState::Resolved;
+            self.btf.slots[v.id as usize].set_resolved(resolved_id, resolved_size);
         }
     }
 
@@ -153,18 +169,18 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     /// `btf_type_id_size`: the sized type behind `id` (following one
-    /// resolved modifier/VAR hop) and its size.
-    fn type_id_size(&self, id: u32) -> Option<(u32, TypeRecord<'a>, u32)> {
-        let t = self.btf.by_id(id)?;
+    /// resolved modifier/VAR hop), its slot and its size.
+    fn type_id_size(&self, id: u32) -> Option<(u32, Slot, u32)> {
+        let t = self.slot(id)?;
         if t.is_nosize() {
             return None;
         }
         let k = t.kind();
         if k.has_size() {
-            return Some((id, t, t.common.size()));
+            return Some((id, t, t.size()));
         }
         if k == Kind::ARRAY {
-            return Some((id, t, self.rsize(id)));
+            return Some((id, t, t.resolved_size()));
         }
         if k == Kind::PTR {
             return Some((id, t, 8));
@@ -172,16 +188,16 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if !k.is_modifier() && k != Kind::VAR {
             return None;
         }
-        let rid = self.rid(id);
-        let r = self.btf.by_id(rid)?;
+        let rid = t.resolved_id();
+        let r = self.slot(rid)?;
         if r.is_nosize() {
             return None;
         }
         let rk = r.kind();
         if rk.has_size() {
-            Some((rid, r, r.common.size()))
+            Some((rid, r, r.size()))
         } else if rk == Kind::ARRAY {
-            Some((rid, r, self.rsize(rid)))
+            Some((rid, r, r.resolved_size()))
         } else if rk == Kind::PTR {
             Some((rid, r, 8))
         } else {
@@ -189,85 +205,83 @@ impl<'b, 'a> Resolver<'b, 'a> {
         }
     }
 
-    /// `btf_type_id_resolve`: the recorded `resolved_id` and its type.
-    fn id_resolve(&self, id: u32) -> (u32, Option<TypeRecord<'a>>) {
+    /// `btf_type_id_resolve`: the recorded `resolved_id` and its slot.
+    fn id_resolve(&self, id: u32) -> (u32, Option<Slot>) {
         let rid = self.rid(id);
-        (rid, self.btf.by_id(rid))
+        (rid, self.slot(rid))
+    }
+
+    /// The record of a kept type, read from the blob.
+    #[inline]
+    fn record(&self, id: u32) -> TypeRecord<'a> {
+        self.btf.by_id(id).expect("ids in the table")
     }
 
     /// `btf_resolve()`: resolves one top-level type and everything it pulls
     /// in; failures of the walk itself are reported on the top-level type.
-    fn resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Result<(), Failure> {
+    fn resolve(&mut self, id: u32) -> Result<(), Failure> {
         self.mode = Mode::Tbd;
         // The top-level push cannot fail: the stack is empty and the type
         // is not visited.
-        let _ = self.push(t, id);
+        let _ = self.push(id, self.btf.kind(id));
         let mut stop = None;
         while let Some(&v) = self.stack.last() {
-            let vt = self.btf.by_id(v.id).expect("stacked ids exist");
-            if let Err(s) = self.resolve_step(&vt, v) {
+            if let Err(s) = self.resolve_step(v) {
                 stop = Some(s);
                 break;
             }
         }
         // Leave no half-walked vertices behind (the kernel frees the env).
         self.stack.clear();
+        let top_fail = |check, errno| Failure {
+            stage: Stage::Resolve,
+            check,
+            site: Site::Type { id },
+            errno,
+            offset: Some(self.btf.abs(self.btf.pos(id))),
+        };
         match stop {
-            Some(Stop::TooDeep) => Err(Failure {
-                stage: Stage::Resolve,
-                check: Check::ResolveTooDeep,
-                site: Site::Type { id },
-                errno: errno::E2BIG,
-                offset: Some(self.btf.abs(t.pos)),
-            }),
-            Some(Stop::Loop) => Err(Failure {
-                stage: Stage::Resolve,
-                check: Check::ResolveLoop,
-                site: Site::Type { id },
-                errno: errno::EEXIST,
-                offset: Some(self.btf.abs(t.pos)),
-            }),
+            Some(Stop::TooDeep) => Err(top_fail(Check::ResolveTooDeep, errno::E2BIG)),
+            Some(Stop::Loop) => Err(top_fail(Check::ResolveLoop, errno::EEXIST)),
             Some(Stop::Fail(f)) => Err(f),
-            None if !self.resolve_valid(t, id) => Err(Failure {
-                stage: Stage::Resolve,
-                check: Check::ResolveStateInvalid,
-                site: Site::Type { id },
-                errno: errno::EINVAL,
-                offset: Some(self.btf.abs(t.pos)),
-            }),
+            None if !self.resolve_valid(id) => Err(top_fail(Check::ResolveStateInvalid, errno::EINVAL)),
             None => Ok(()),
         }
     }
 
-    fn resolve_step(&mut self, t: &TypeRecord<'a>, v: Vertex) -> Step {
-        match t.kind() {
-            k if k.is_modifier() => self.modifier_resolve(t, v.id),
-            Kind::PTR => self.ptr_resolve(t, v.id),
-            Kind::ARRAY => self.array_resolve(t, v.id),
-            Kind::STRUCT | Kind::UNION => self.struct_resolve(t, v),
-            Kind::VAR => self.var_resolve(t, v.id),
-            Kind::DATASEC => self.datasec_resolve(t, v),
-            Kind::FUNC => self.func_resolve(t, v.id),
-            Kind::DECL_TAG => self.decl_tag_resolve(t, v.id),
+    fn resolve_step(&mut self, v: Vertex) -> Step {
+        match self.btf.kind(v.id) {
+            k if k.is_modifier() => self.modifier_resolve(v.id),
+            Kind::PTR => self.ptr_resolve(v.id),
+            Kind::ARRAY => self.array_resolve(v.id),
+            Kind::STRUCT | Kind::UNION => self.struct_resolve(v),
+            Kind::VAR => self.var_resolve(v.id),
+            Kind::DATASEC => self.datasec_resolve(v),
+            Kind::FUNC => self.func_resolve(v.id),
+            Kind::DECL_TAG => self.decl_tag_resolve(v.id),
             // Kinds that never need resolving are never pushed.
-            _ => Err(self.fail(Check::ResolveStateInvalid, Site::Basic { id: v.id }, t.pos)),
+            _ => Err(self.fail(
+                Check::ResolveStateInvalid,
+                Site::Basic { id: v.id },
+                self.btf.pos(v.id),
+            )),
         }
     }
 
     /// Target lookup shared by modifiers, PTR and VAR: must exist and not be
     /// a VAR, DECL_TAG or DATASEC.
-    fn target(&self, t: &TypeRecord<'_>, id: u32) -> Result<(u32, TypeRecord<'a>), Stop> {
-        let next_id = t.common.type_id();
-        match self.btf.by_id(next_id) {
+    fn target(&self, id: u32) -> Result<(u32, Slot), Stop> {
+        let next_id = self.btf.slots[id as usize].type_id();
+        match self.slot(next_id) {
             Some(n) if !n.kind().is_source_only() => Ok((next_id, n)),
-            _ => Err(self.type_fail(id, t, Check::TypeIdInvalid)),
+            _ => Err(self.type_fail(id, Check::TypeIdInvalid)),
         }
     }
 
-    /// Push `n` unless it is a sink or already resolved. `Ok(true)` = pushed.
-    fn push_if_needed(&mut self, n: &TypeRecord<'_>, nid: u32) -> Result<bool, Stop> {
-        if !self.is_sink(n) && !self.is_resolved(nid) {
-            self.push(n, nid)?;
+    /// Push `nid` unless it is a sink or already resolved. `Ok(true)` = pushed.
+    fn push_if_needed(&mut self, n: Slot, nid: u32) -> Result<bool, Stop> {
+        if !self.is_sink(n.kind()) && !n.is_resolved() {
+            self.push(nid, n.kind())?;
             return Ok(true);
         }
         Ok(false)
@@ -275,12 +289,12 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// After a modifier resolved to a PTR during a struct/array walk, carry on
     /// from that PTR so pointer cycles through modifiers are caught.
-    fn push_ptr_behind_modifier(&mut self, n: &TypeRecord<'_>, nid: u32) -> Result<bool, Stop> {
+    fn push_ptr_behind_modifier(&mut self, n: Slot, nid: u32) -> Result<bool, Stop> {
         if n.kind().is_modifier() {
             let (rid, r) = self.id_resolve(nid);
             if let Some(r) = r {
-                if r.kind() == Kind::PTR && !self.is_sink(&r) && !self.is_resolved(rid) {
-                    self.push(&r, rid)?;
+                if r.kind() == Kind::PTR && !self.is_sink(r.kind()) && !r.is_resolved() {
+                    self.push(rid, r.kind())?;
                     return Ok(true);
                 }
             }
@@ -290,43 +304,43 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// The no-size fallback of modifiers and PTR: accept VOID, FWD and
     /// FUNC_PROTO (through a resolved FUNC), else `Invalid type_id`.
-    fn sized_or_void(&self, t: &TypeRecord<'_>, id: u32, nid: u32, n: TypeRecord<'a>) -> Result<u32, Stop> {
+    fn sized_or_void(&self, id: u32, nid: u32, n: Slot) -> Result<u32, Stop> {
         if let Some((sid, _, _)) = self.type_id_size(nid) {
             return Ok(sid);
         }
         let (mut rid, mut r) = (nid, Some(n));
-        if self.is_resolved(nid) {
+        if n.is_resolved() {
             (rid, r) = self.id_resolve(nid);
         }
-        match r {
-            Some(r) if r.is_void() || r.kind() == Kind::FWD || r.kind() == Kind::FUNC_PROTO => Ok(rid),
-            _ => Err(self.type_fail(id, t, Check::TypeIdInvalid)),
+        match r.map(Slot::kind) {
+            Some(Kind(0) | Kind::FWD | Kind::FUNC_PROTO) => Ok(rid),
+            _ => Err(self.type_fail(id, Check::TypeIdInvalid)),
         }
     }
 
-    fn modifier_resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Step {
-        let (nid, n) = self.target(t, id)?;
-        if self.push_if_needed(&n, nid)? {
+    fn modifier_resolve(&mut self, id: u32) -> Step {
+        let (nid, n) = self.target(id)?;
+        if self.push_if_needed(n, nid)? {
             return Ok(());
         }
-        let rid = self.sized_or_void(t, id, nid, n)?;
+        let rid = self.sized_or_void(id, nid, n)?;
         self.pop_resolved(rid, 0);
         Ok(())
     }
 
-    fn ptr_resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Step {
-        let (nid, n) = self.target(t, id)?;
-        if self.push_if_needed(&n, nid)? || self.push_ptr_behind_modifier(&n, nid)? {
+    fn ptr_resolve(&mut self, id: u32) -> Step {
+        let (nid, n) = self.target(id)?;
+        if self.push_if_needed(n, nid)? || self.push_ptr_behind_modifier(n, nid)? {
             return Ok(());
         }
-        let rid = self.sized_or_void(t, id, nid, n)?;
+        let rid = self.sized_or_void(id, nid, n)?;
         self.pop_resolved(rid, 0);
         Ok(())
     }
 
-    fn var_resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Step {
-        let (nid, n) = self.target(t, id)?;
-        if self.push_if_needed(&n, nid)? || self.push_ptr_behind_modifier(&n, nid)? {
+    fn var_resolve(&mut self, id: u32) -> Step {
+        let (nid, n) = self.target(id)?;
+        if self.push_if_needed(n, nid)? || self.push_ptr_behind_modifier(n, nid)? {
             return Ok(());
         }
         match self.type_id_size(nid) {
@@ -334,51 +348,47 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 self.pop_resolved(sid, 0);
                 Ok(())
             }
-            None => Err(self.type_fail(id, t, Check::TypeIdInvalid)),
+            None => Err(self.type_fail(id, Check::TypeIdInvalid)),
         }
     }
 
-    fn array_resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Step {
-        let a = t.array();
-        let usable = |x: &Option<TypeRecord<'_>>| match x {
-            Some(r) => !r.is_nosize() && !r.kind().is_source_only(),
-            None => false,
-        };
+    fn array_resolve(&mut self, id: u32) -> Step {
+        let a = self.record(id).array();
+        let usable = |x: Option<Slot>| x.filter(|r| !r.is_nosize() && !r.kind().is_source_only());
 
-        let index = self.btf.by_id(a.index_type);
-        if !usable(&index) {
-            return Err(self.type_fail(id, t, Check::ArrayIndexInvalid));
-        }
-        if self.push_if_needed(&index.expect("checked"), a.index_type)? {
+        let Some(index) = usable(self.slot(a.index_type)) else {
+            return Err(self.type_fail(id, Check::ArrayIndexInvalid));
+        };
+        if self.push_if_needed(index, a.index_type)? {
             return Ok(());
         }
         match self.type_id_size(a.index_type) {
-            Some((_, r, _)) if r.kind() == Kind::INT && r.is_regular_int() => {}
-            _ => return Err(self.type_fail(id, t, Check::ArrayIndexInvalid)),
+            // An INT's flag says it is regular.
+            Some((_, r, _)) if r.kind() == Kind::INT && r.flag() => {}
+            _ => return Err(self.type_fail(id, Check::ArrayIndexInvalid)),
         }
 
-        let elem = self.btf.by_id(a.elem_type);
-        if !usable(&elem) {
-            return Err(self.type_fail(id, t, Check::ArrayElemInvalid));
-        }
-        if self.push_if_needed(&elem.expect("checked"), a.elem_type)? {
+        let Some(elem) = usable(self.slot(a.elem_type)) else {
+            return Err(self.type_fail(id, Check::ArrayElemInvalid));
+        };
+        if self.push_if_needed(elem, a.elem_type)? {
             return Ok(());
         }
         let Some((eid, e, esize)) = self.type_id_size(a.elem_type) else {
-            return Err(self.type_fail(id, t, Check::ArrayElemInvalid));
+            return Err(self.type_fail(id, Check::ArrayElemInvalid));
         };
-        if e.kind() == Kind::INT && !e.is_regular_int() {
-            return Err(self.type_fail(id, t, Check::ArrayOfIrregularInt));
+        if e.kind() == Kind::INT && !e.flag() {
+            return Err(self.type_fail(id, Check::ArrayOfIrregularInt));
         }
         if a.nelems != 0 && esize > u32::MAX / a.nelems {
-            return Err(self.type_fail(id, t, Check::ArraySizeOverflow));
+            return Err(self.type_fail(id, Check::ArraySizeOverflow));
         }
         self.pop_resolved(eid, esize.wrapping_mul(a.nelems));
         Ok(())
     }
 
-    fn struct_resolve(&mut self, t: &TypeRecord<'a>, v: Vertex) -> Step {
-        let kflag = t.kflag();
+    fn struct_resolve(&mut self, v: Vertex) -> Step {
+        let t = self.record(v.id);
         if v.next_member > 0 {
             // The member pushed last time is resolved now: check it.
             let i = v.next_member as usize - 1;
@@ -386,25 +396,26 @@ impl<'b, 'a> Resolver<'b, 'a> {
             if !self.is_resolved(m.type_id) {
                 return Err(self.fail(Check::ResolveStateInvalid, Site::Silent { id: None }, t.pos));
             }
-            let mt = self.btf.by_id(m.type_id).expect("resolved ids exist");
-            self.check_member(t, v.id, i, m, &mt, kflag)?;
+            let mt = self.btf.slots[m.type_id as usize];
+            self.check_member(&t, v.id, i, m, mt)?;
         }
         for i in v.next_member as usize..t.vlen() as usize {
             let m = t.member(i);
-            let mt = match self.btf.by_id(m.type_id) {
+            let mt = match self.slot(m.type_id) {
                 Some(mt) if !mt.is_nosize() && !mt.kind().is_source_only() => mt,
-                _ => return Err(self.member_fail(t, v.id, i, m.type_id, Check::MemberTypeInvalid)),
+                _ => return Err(self.member_fail(&t, v.id, i, m.type_id, Check::MemberTypeInvalid)),
             };
-            if !self.is_sink(&mt) && !self.is_resolved(m.type_id) {
+            if !self.is_sink(mt.kind()) && !mt.is_resolved() {
                 self.set_next_member(i as u16 + 1);
-                return self.push(&mt, m.type_id);
+                return self.push(m.type_id, mt.kind());
             }
-            self.check_member(t, v.id, i, m, &mt, kflag)?;
+            self.check_member(&t, v.id, i, m, mt)?;
         }
         self.pop_resolved(0, 0);
         Ok(())
     }
 
+    #[cold]
     fn member_fail(
         &self,
         owner: &TypeRecord<'_>,
@@ -424,18 +435,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
         )
     }
 
-    /// `check_member` / `check_kflag_member` of the member type's kind.
-    fn check_member(
-        &self,
-        owner: &TypeRecord<'_>,
-        owner_id: u32,
-        index: usize,
-        m: Member,
-        mt: &TypeRecord<'_>,
-        kflag: bool,
-    ) -> Step {
+    /// `check_member` / `check_kflag_member` of the member type's kind;
+    /// `mt` is the slot of `m.type_id`.
+    fn check_member(&self, owner: &TypeRecord<'_>, owner_id: u32, index: usize, m: Member, mt: Slot) -> Step {
         let fail = |check| self.member_fail(owner, owner_id, index, m.type_id, check);
-        let size = owner.common.size();
         let k = mt.kind();
         if k.is_modifier() {
             // Re-check as the resolved type, showing its id.
@@ -443,18 +446,32 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 return Err(fail(Check::MemberTypeInvalid));
             };
             let resolved = Member { type_id: rid, ..m };
-            return self.check_member(owner, owner_id, index, resolved, &r, kflag);
+            return self.check_member(owner, owner_id, index, resolved, r);
         }
-        if kflag {
+        if owner.kflag() {
             return self.check_kflag_member(owner, owner_id, index, m, mt);
         }
+        self.check_plain_member(owner, owner_id, index, m, mt)
+    }
+
+    /// `check_member` of a non-modifier member type, the offset word read
+    /// as a plain bit offset.
+    fn check_plain_member(
+        &self,
+        owner: &TypeRecord<'_>,
+        owner_id: u32,
+        index: usize,
+        m: Member,
+        mt: Slot,
+    ) -> Step {
+        let fail = |check| self.member_fail(owner, owner_id, index, m.type_id, check);
+        let size = owner.common.size();
         let bits_off = m.offset;
         let bytes_off = bits_off / 8;
-        match k {
+        match mt.kind() {
             Kind::INT => {
-                let d = mt.int_data();
-                let int_off = (d >> 16) & 0xff;
-                let int_bits = d & 0xff;
+                let int_off = mt.int_offset();
+                let int_bits = mt.int_bits();
                 let Some(b) = bits_off.checked_add(int_off) else {
                     return Err(fail(Check::MemberBitsOffsetOverflow));
                 };
@@ -469,14 +486,14 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 }
                 Ok(())
             }
-            Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64 => {
+            k @ (Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64) => {
                 if bits_off & 7 != 0 {
                     return Err(fail(Check::MemberNotByteAligned));
                 }
                 let msize = if k == Kind::ARRAY {
-                    self.rsize(m.type_id)
+                    mt.resolved_size()
                 } else {
-                    mt.common.size()
+                    mt.size()
                 };
                 if size.wrapping_sub(bytes_off) < msize {
                     return Err(fail(Check::MemberExceedsSize));
@@ -484,7 +501,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 Ok(())
             }
             Kind::FLOAT => {
-                let fsize = mt.common.size() as u64;
+                let fsize = mt.size() as u64;
                 let align_bits = fsize.min(8) * 8;
                 if align_bits == 0 || m.offset as u64 % align_bits != 0 {
                     return Err(fail(Check::MemberMisaligned));
@@ -506,7 +523,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         owner_id: u32,
         index: usize,
         m: Member,
-        mt: &TypeRecord<'_>,
+        mt: Slot,
     ) -> Step {
         let fail = |check| self.member_fail(owner, owner_id, index, m.type_id, check);
         let size = owner.common.size();
@@ -514,10 +531,11 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let nr_bits = member_bitfield_size(true, m.offset);
         match mt.kind() {
             Kind::INT => {
-                if !mt.is_regular_int() {
+                // An INT's flag says it is regular.
+                if !mt.flag() {
                     return Err(fail(Check::MemberBaseTypeInvalid));
                 }
-                let int_bits = mt.int_data() & 0xff;
+                let int_bits = mt.int_bits();
                 let bits = if nr_bits == 0 {
                     if bit_off & 7 != 0 {
                         return Err(fail(Check::MemberOffsetInvalid));
@@ -552,13 +570,14 @@ impl<'b, 'a> Resolver<'b, 'a> {
                     return Err(fail(Check::MemberBitfieldSizeInvalid));
                 }
                 // With no bitfield size the raw word is the bit offset.
-                self.check_member(owner, owner_id, index, m, mt, false)
+                self.check_plain_member(owner, owner_id, index, m, mt)
             }
             _ => Err(self.fail(Check::MemberTypeInvalid, Site::Basic { id: owner_id }, owner.pos)),
         }
     }
 
-    fn datasec_resolve(&mut self, t: &TypeRecord<'a>, v: Vertex) -> Step {
+    fn datasec_resolve(&mut self, v: Vertex) -> Step {
+        let t = self.record(v.id);
         self.mode = Mode::Tbd;
         for i in v.next_member as usize..t.vlen() as usize {
             let e = t.secinfo(i);
@@ -567,15 +586,15 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 index: i as u16,
             };
             let pos = t.pos + t.element_pos(i);
-            let var = match self.btf.by_id(e.type_id) {
+            let var = match self.slot(e.type_id) {
                 Some(var) if var.kind() == Kind::VAR => var,
                 _ => return Err(self.fail(Check::SecInfoNotVar, site, pos)),
             };
-            if !self.is_sink(&var) && !self.is_resolved(e.type_id) {
+            if !self.is_sink(var.kind()) && !var.is_resolved() {
                 self.set_next_member(i as u16 + 1);
-                return self.push(&var, e.type_id);
+                return self.push(e.type_id, var.kind());
             }
-            let Some((_, _, size)) = self.type_id_size(var.common.type_id()) else {
+            let Some((_, _, size)) = self.type_id_size(var.type_id()) else {
                 return Err(self.fail(Check::SecInfoTypeInvalid, site, pos));
             };
             if e.size < size {
@@ -586,42 +605,48 @@ impl<'b, 'a> Resolver<'b, 'a> {
         Ok(())
     }
 
-    fn func_resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Step {
-        let proto = match self.btf.by_id(t.common.type_id()) {
+    fn func_resolve(&mut self, id: u32) -> Step {
+        let proto_id = self.btf.slots[id as usize].type_id();
+        let proto = match self.slot(proto_id) {
             Some(p) if p.kind() == Kind::FUNC_PROTO => p,
-            _ => return Err(self.type_fail(id, t, Check::TypeIdInvalid)),
+            _ => return Err(self.type_fail(id, Check::TypeIdInvalid)),
         };
-        for (i, p) in proto.params().enumerate() {
-            if p.name_off == 0 && p.type_id != 0 {
-                return Err(self.type_fail(id, t, Check::ArgInvalid { arg: i as u32 + 1 }));
+        // The flag: some parameter has a type but no name.
+        if proto.flag() {
+            let params = self.record(proto_id).params().enumerate();
+            for (i, p) in params {
+                if p.name_off == 0 && p.type_id != 0 {
+                    return Err(self.type_fail(id, Check::ArgInvalid { arg: i as u32 + 1 }));
+                }
             }
         }
-        self.pop_resolved(t.common.type_id(), 0);
+        self.pop_resolved(proto_id, 0);
         Ok(())
     }
 
-    fn decl_tag_resolve(&mut self, t: &TypeRecord<'a>, id: u32) -> Step {
+    fn decl_tag_resolve(&mut self, id: u32) -> Step {
+        let t = self.record(id);
         let nid = t.common.type_id();
-        let n = match self.btf.by_id(nid) {
+        let n = match self.slot(nid) {
             Some(n) if n.kind().is_decl_tag_target() => n,
-            _ => return Err(self.type_fail(id, t, Check::TypeIdInvalid)),
+            _ => return Err(self.type_fail(id, Check::TypeIdInvalid)),
         };
-        if self.push_if_needed(&n, nid)? {
+        if self.push_if_needed(n, nid)? {
             return Ok(());
         }
         let idx = t.component_idx();
         if idx != -1 {
             if n.kind() == Kind::VAR || n.kind() == Kind::TYPEDEF {
-                return Err(self.type_fail(id, t, Check::ComponentIdxInvalid));
+                return Err(self.type_fail(id, Check::ComponentIdxInvalid));
             }
             let vlen = if n.kind().is_composite() {
-                n.vlen() as u32
+                self.record(nid).vlen() as u32
             } else {
                 // A FUNC: count its prototype's parameters.
-                self.btf.by_id(n.common.type_id()).map_or(0, |p| p.vlen() as u32)
+                self.btf.by_id(n.type_id()).map_or(0, |p| p.vlen() as u32)
             };
             if idx as u32 >= vlen {
-                return Err(self.type_fail(id, t, Check::ComponentIdxInvalid));
+                return Err(self.type_fail(id, Check::ComponentIdxInvalid));
             }
         }
         self.pop_resolved(nid, 0);
@@ -629,7 +654,8 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     /// `btf_func_proto_check`: return and parameter types, at the proto's id.
-    fn func_proto_check(&mut self, t: &TypeRecord<'a>, id: u32) -> Result<(), Failure> {
+    fn func_proto_check(&mut self, id: u32) -> Result<(), Failure> {
+        let t = self.record(id);
         let at = self.btf.abs(t.pos);
         let type_fail = move |check| Failure {
             stage: Stage::Resolve,
@@ -640,14 +666,14 @@ impl<'b, 'a> Resolver<'b, 'a> {
         };
         let ret = t.common.type_id();
         if ret != 0 {
-            let Some(rt) = self.btf.by_id(ret) else {
+            let Some(rt) = self.slot(ret) else {
                 return Err(type_fail(Check::ReturnTypeInvalid));
             };
             if rt.kind().is_source_only() {
                 return Err(type_fail(Check::ReturnTypeInvalid));
             }
-            if rt.kind().needs_resolve() && !self.is_resolved(ret) {
-                self.resolve(&rt, ret)?;
+            if rt.kind().needs_resolve() && !rt.is_resolved() {
+                self.resolve(ret)?;
             }
             if self.type_id_size(ret).is_none() {
                 return Err(type_fail(Check::ReturnTypeInvalid));
@@ -667,23 +693,19 @@ impl<'b, 'a> Resolver<'b, 'a> {
         for i in 0..nr_args {
             let p = t.param(i);
             let arg = Check::ArgInvalid { arg: i as u32 + 1 };
-            let Some(at) = self.btf.by_id(p.type_id) else {
+            let Some(at) = self.slot(p.type_id) else {
                 return Err(type_fail(arg));
             };
             if at.kind().is_source_only() {
                 return Err(type_fail(arg));
             }
             if p.name_off != 0
-                && !self
-                    .btf
-                    .strings
-                    .get(p.name_off)
-                    .is_some_and(super::names::is_identifier)
+                && !(self.btf.strings.offset_valid(p.name_off) && self.btf.is_identifier(p.name_off))
             {
                 return Err(type_fail(arg));
             }
-            if at.kind().needs_resolve() && !self.is_resolved(p.type_id) {
-                self.resolve(&at, p.type_id)?;
+            if at.kind().needs_resolve() && !at.is_resolved() {
+                self.resolve(p.type_id)?;
             }
             if self.type_id_size(p.type_id).is_none() {
                 return Err(type_fail(arg));
@@ -693,12 +715,12 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     /// `btf_resolve_valid`: the bookkeeping a finished walk must leave.
-    fn resolve_valid(&self, t: &TypeRecord<'_>, id: u32) -> bool {
+    fn resolve_valid(&self, id: u32) -> bool {
         if !self.is_resolved(id) {
             return false;
         }
         let (rid, rsize) = (self.rid(id), self.rsize(id));
-        let k = t.kind();
+        let k = self.btf.kind(id);
         if k.is_composite() || k == Kind::DATASEC {
             return rid == 0 && rsize == 0;
         }
@@ -706,13 +728,13 @@ impl<'b, 'a> Resolver<'b, 'a> {
             return rid != 0 && rsize == 0;
         }
         if k.is_modifier() || k == Kind::PTR || k == Kind::VAR {
-            return match self.btf.by_id(rid) {
+            return match self.slot(rid) {
                 Some(r) => !r.kind().is_modifier() && r.kind() != Kind::VAR && r.kind() != Kind::DATASEC,
                 None => false,
             };
         }
         if k == Kind::ARRAY {
-            let a = t.array();
+            let a = self.record(id).array();
             return match self.type_id_size(a.elem_type) {
                 Some((_, e, esize)) => !e.kind().is_modifier() && a.nelems.wrapping_mul(esize) == rsize,
                 None => false,

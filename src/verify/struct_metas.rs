@@ -8,7 +8,7 @@
 //! with a destructor depends on the running kernel; that answer comes from
 //! the kernel's BTF ([`KernelBtf`]) and a per-kernel destructor table.
 
-use super::btf::{Btf, RecordExt};
+use super::btf::{Btf, RecordExt, Slot};
 use super::error::{errno, Check, Failure, Site, SpecialFieldError as E, Stage};
 use super::meta::member_bit_offset;
 use super::Note;
@@ -216,9 +216,8 @@ impl<'a> Parser<'_, 'a> {
         let index = self.structs_by_name.get_or_init(|| {
             let mut map = HashMap::new();
             for id in self.btf.ids() {
-                let e = self.btf.entries[id as usize];
-                if kind_of(e.info) == Kind::STRUCT {
-                    map.entry(self.name_at(e.name_off)).or_insert(id);
+                if self.btf.kind(id) == Kind::STRUCT {
+                    map.entry(self.name_at(self.btf.name_off(id))).or_insert(id);
                 }
             }
             map
@@ -449,9 +448,9 @@ impl<'a> Parser<'_, 'a> {
         let index = self.contains_tags.get_or_init(|| {
             let mut map: HashMap<(u32, i32), Vec<u32>> = HashMap::new();
             for id in self.btf.ids() {
-                let e = self.btf.entries[id as usize];
-                if kind_of(e.info) == Kind::DECL_TAG && self.name_at(e.name_off).starts_with(KEY) {
-                    let r = self.btf.record_of(e);
+                if self.btf.kind(id) == Kind::DECL_TAG && self.name_at(self.btf.name_off(id)).starts_with(KEY)
+                {
+                    let r = self.btf.record_at(self.btf.pos(id));
                     map.entry((r.common.type_id(), r.component_idx()))
                         .or_default()
                         .push(id);
@@ -534,8 +533,19 @@ impl<'a> Parser<'_, 'a> {
     }
 }
 
-fn kind_of(info: u32) -> Kind {
-    Kind(((info >> 24) & 0x1f) as u8)
+/// Whether a PTR (or a VOLATILE over a PTR) points at a TYPE_TAG: the only
+/// pointers [`Parser::find_kptr`] can take for a kptr.
+fn points_at_type_tag(btf: &Btf<'_>, mut slot: Slot) -> bool {
+    if slot.kind() == Kind::VOLATILE {
+        match btf.slot(slot.type_id()) {
+            Some(s) => slot = s,
+            None => return false,
+        }
+    }
+    slot.kind() == Kind::PTR
+        && btf
+            .slot(slot.type_id())
+            .is_some_and(|s| s.kind() == Kind::TYPE_TAG)
 }
 
 /// `btf_repeat_fields`: copies the fields from `base` on `repeat` more times,
@@ -590,21 +600,24 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
     // Ids that mark a struct for parsing: the special structs by name, then
     // every kptr-typed pointer.
     // One pass: the first STRUCT of each special name, and kptr pointers.
+    // Kinds come from the slots; only candidates read their names/records.
     let mut special: [Option<u32>; ALLOC_OBJ_FIELDS.len()] = [None; ALLOC_OBJ_FIELDS.len()];
     let mut marks: Vec<u32> = Vec::new();
-    for id in btf.ids() {
-        let e = btf.entries[id as usize];
-        match kind_of(e.info) {
+    let strings = btf.strings.bytes();
+    for (id, &slot) in btf.slots.iter().enumerate().skip(1) {
+        let id = id as u32;
+        match slot.kind() {
             Kind::STRUCT => {
-                let name = p.name_at(e.name_off);
-                if name.starts_with(b"bpf_") {
+                let off = btf.name_off(id) as usize;
+                if strings.get(off..).is_some_and(|s| s.starts_with(b"bpf_")) {
+                    let name = p.name_at(off as u32);
                     if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name) {
                         special[i].get_or_insert(id);
                     }
                 }
             }
-            Kind::PTR | Kind::VOLATILE => {
-                let t = btf.record_of(e);
+            Kind::PTR | Kind::VOLATILE if points_at_type_tag(btf, slot) => {
+                let t = btf.record_at(btf.pos(id));
                 if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
                     marks.push(id);
                 }
@@ -616,16 +629,24 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
     if marks.is_empty() {
         return Ok(());
     }
-    marks.sort_unstable();
+    let mut marked = vec![0u64; btf.nr_types().div_ceil(64) as usize];
+    for &id in &marks {
+        marked[id as usize / 64] |= 1 << (id % 64);
+    }
+    let is_marked = |id: u32| {
+        marked
+            .get(id as usize / 64)
+            .is_some_and(|w| w >> (id % 64) & 1 != 0)
+    };
 
     let mut records: Vec<(u32, Record)> = Vec::new();
-    for id in btf.ids() {
-        let e = btf.entries[id as usize];
-        if kind_of(e.info) != Kind::STRUCT {
+    for (id, &slot) in btf.slots.iter().enumerate().skip(1) {
+        let id = id as u32;
+        if slot.kind() != Kind::STRUCT {
             continue;
         }
-        let t = btf.record_of(e);
-        if !t.members().any(|m| marks.binary_search(&m.type_id).is_ok()) {
+        let t = btf.record_at(btf.pos(id));
+        if !t.members().any(|m| is_marked(m.type_id)) {
             continue;
         }
         let mut info = Vec::new();

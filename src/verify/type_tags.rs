@@ -12,10 +12,9 @@ const CHAIN_LIMIT: u32 = 32;
 
 pub fn check_type_tags(btf: &Btf<'_>) -> Result<(), Failure> {
     let mut good: u32 = 0;
-    for i in btf.ids() {
-        let Some(mut t) = btf.by_id(i) else {
-            return Err(silent(btf, i));
-        };
+    for (i, &slot) in btf.slots.iter().enumerate().skip(1) {
+        let i = i as u32;
+        let mut t = slot;
         if !t.kind().is_modifier() {
             continue;
         }
@@ -37,8 +36,8 @@ pub fn check_type_tags(btf: &Btf<'_>) -> Result<(), Failure> {
             if cur <= good {
                 break;
             }
-            cur = t.common.type_id();
-            match btf.by_id(cur) {
+            cur = t.type_id();
+            match btf.slot(cur) {
                 Some(next) => t = next,
                 None => return Err(silent(btf, i)),
             }
