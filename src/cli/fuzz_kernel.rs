@@ -8,7 +8,7 @@ use btfcheck::oracle;
 use btfcheck::smith::{props, Faulted};
 use btfcheck::verify::struct_metas::KernelBtf;
 use btfcheck::verify::{errno, Options};
-use btfcheck::{diag::catalogue, text, Profile};
+use btfcheck::{diag::catalogue, text};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,11 @@ pub struct FuzzKernelArgs {
     /// Where reproducers of disagreements go.
     #[arg(long, value_name = "DIR", default_value = "fuzz-kernel-out")]
     out: PathBuf,
+    /// The rules btfcheck verifies with (default: the live kernel's
+    /// profile; add +FEATURE to check a patched kernel against its
+    /// prototype).
+    #[command(flatten)]
+    rules: super::RulesArgs,
     /// Most types in one generated blob.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     max_types: u32,
@@ -159,9 +164,16 @@ pub fn run(args: FuzzKernelArgs) -> i32 {
             args.corpus.display()
         );
     }
+    let profile = match args.rules.profile() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("btfcheck: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let plan = Plan {
         seed: args.seed,
-        profile: Profile::LINUX_6_18,
+        profile,
         corpus,
         max_types: args.max_types.max(1),
     };
@@ -180,7 +192,7 @@ pub fn run(args: FuzzKernelArgs) -> i32 {
         args.start,
         args.start + args.count,
         oracle::kernel_release(),
-        plan.profile.name
+        plan.profile.rules()
     );
     let started = Instant::now();
     let mut total = Tally::default();

@@ -21,6 +21,10 @@ pub struct KernelLoadArgs {
     /// full log); exit 1 on any disagreement.
     #[arg(long)]
     compare: bool,
+    /// The rules btfcheck compares with (a patched kernel is compared with
+    /// its prototype: `--profile linux-6.18+FEATURE`).
+    #[command(flatten)]
+    rules: super::RulesArgs,
 }
 
 /// First line where two logs differ, with both versions.
@@ -60,9 +64,16 @@ pub fn run(args: KernelLoadArgs) -> i32 {
     let level = args.out.log_level;
     let size = args.out.log_size.unwrap_or(oracle::DEFAULT_LOG_SIZE);
     let vmlinux = Some(KernelBtf::from_path(super::verify::VMLINUX));
+    let profile = match args.rules.profile() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("btfcheck: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let opts = Options {
+        profile,
         vmlinux: vmlinux.as_ref(),
-        ..Options::default()
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the exit-code contract
 //! (0 all accepted, 1 any rejected, 2 usage or I/O error).
 
+mod compare;
 #[cfg(feature = "arbitrary")]
 mod fuzz_kernel;
 mod kernel_load;
@@ -45,6 +46,13 @@ enum Command {
     Asm(text::AsmArgs),
     /// List the kernel profiles this build knows.
     Profiles,
+    /// List the proposed rule changes that can be switched on with
+    /// --feature NAME or PROFILE+NAME.
+    Features,
+    /// Verify every blob under two rule sets and list the blobs whose
+    /// verdict or message changed, then "N blobs: A newly accepted,
+    /// R newly rejected, M message changed".
+    Compare(compare::CompareArgs),
     /// Differential campaign: generate blobs (btf-smith valid and faulted,
     /// mutated corpus blobs), load each into the live kernel and verify it
     /// with btfcheck; report every disagreement in verdict, errno or log.
@@ -98,6 +106,18 @@ pub fn main() -> i32 {
         Command::Asm(args) => text::asm(args),
         #[cfg(feature = "arbitrary")]
         Command::FuzzKernel(args) => fuzz_kernel::run(args),
+        Command::Features => {
+            for f in btfcheck::profile::PROPOSALS {
+                println!("{:<24} {}", f.name, f.source);
+                println!(
+                    "{:<24} {}",
+                    "",
+                    f.summary.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+            }
+            EXIT_OK
+        }
+        Command::Compare(args) => compare::run(args),
         Command::Profiles => {
             for p in Profile::ALL {
                 println!(
@@ -110,12 +130,29 @@ pub fn main() -> i32 {
     }
 }
 
-/// Parses `--profile`.
-pub fn profile_by_name(name: &str) -> Result<Profile, String> {
-    Profile::by_name(name).ok_or_else(|| {
-        let known: Vec<&str> = Profile::ALL.iter().map(|p| p.name).collect();
-        format!("unknown profile '{name}' (known: {})", known.join(", "))
-    })
+/// The rule set a command verifies with: a kernel profile plus proposed
+/// features.
+#[derive(Args, Clone, Debug)]
+pub struct RulesArgs {
+    /// Rule set: a kernel profile, optionally with proposed features
+    /// (`linux-6.18+extern-func+extern-var`; see `btfcheck profiles` and
+    /// `btfcheck features`).
+    #[arg(long, default_value = "linux-6.18", value_name = "RULES")]
+    pub profile: String,
+    /// Proposed features to switch on, comma-separated (same as `+NAME` on
+    /// --profile).
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub feature: Vec<String>,
+}
+
+impl RulesArgs {
+    pub fn profile(&self) -> Result<Profile, String> {
+        let mut p = Profile::parse_rules(&self.profile)?;
+        for f in &self.feature {
+            p = p.with_feature(f)?;
+        }
+        Ok(p)
+    }
 }
 
 /// Loads an input, honouring `--raw`.

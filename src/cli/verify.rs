@@ -1,6 +1,6 @@
 //! `btfcheck verify`.
 
-use super::{load_input, profile_by_name, Format, OutputArgs, EXIT_ERROR, EXIT_OK, EXIT_REJECTED};
+use super::{load_input, Format, OutputArgs, EXIT_ERROR, EXIT_OK, EXIT_REJECTED};
 use btfcheck::diag::{human, json, kernel_log, logbuf};
 use btfcheck::verify::struct_metas::KernelBtf;
 use btfcheck::verify::{self, Options};
@@ -20,9 +20,8 @@ pub struct VerifyArgs {
     files: Vec<String>,
     #[command(flatten)]
     out: OutputArgs,
-    /// Kernel profile whose rules to apply.
-    #[arg(long, default_value = "linux-6.18", value_name = "NAME")]
-    profile: String,
+    #[command(flatten)]
+    rules: super::RulesArgs,
     /// The kernel's BTF, for rules that depend on it (referenced kptrs).
     /// Default: /sys/kernel/btf/vmlinux when readable.
     #[arg(long, value_name = "PATH")]
@@ -37,7 +36,7 @@ fn readable(path: &str) -> bool {
 }
 
 pub fn run(args: VerifyArgs) -> i32 {
-    let profile = match profile_by_name(&args.profile) {
+    let profile = match args.rules.profile() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("btfcheck: {e}");

@@ -2,7 +2,7 @@
 //! kernel does not say (rule, stage, type, member, byte offset, the bytes).
 
 use super::kernel_log;
-use super::messages::{message, rule, special_field_explanation};
+use super::messages::{is_proposal, message, rule, special_field_explanation};
 use crate::raw::{Kind, RecordCursor, TypeRecord};
 use crate::verify::error::{errno, Check, Site, Stage};
 use crate::verify::{Note, Verification};
@@ -105,7 +105,7 @@ pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> Str
             let _ = writeln!(
                 out,
                 "{file}: accepted by {} ({types} types, {} bytes{ms})",
-                v.profile.name,
+                v.profile.rules(),
                 v.blob.len()
             );
         }
@@ -113,11 +113,19 @@ pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> Str
             let _ = writeln!(
                 out,
                 "{file}: rejected by {}: {} ({})",
-                v.profile.name,
+                v.profile.rules(),
                 errno::name(f.errno),
                 f.errno
             );
             match message(&f.check) {
+                Some(_) if is_proposal(&f.check) => {
+                    let line = kernel_log::last_line(v).unwrap_or_default();
+                    let _ = writeln!(out, "  log:     {}", printable(&line));
+                    let _ = writeln!(
+                        out,
+                        "           (proposal text: no kernel has this rule; see `btfcheck features`)"
+                    );
+                }
                 Some(_) => {
                     let line = kernel_log::last_line(v).unwrap_or_default();
                     let _ = writeln!(out, "  kernel:  {}", printable(&line));

@@ -20,7 +20,7 @@ pub fn render(file: &str, v: &Verification<'_>) -> Value {
         .collect();
     json!({
         "file": file,
-        "profile": v.profile.name,
+        "profile": v.profile.rules(),
         "accepted": f.is_none(),
         "errno": v.errno(),
         "errno_name": errno::name(v.errno()),

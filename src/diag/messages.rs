@@ -81,8 +81,24 @@ pub fn message(check: &Check) -> Option<Cow<'static, str>> {
         TypeTagAfterModifier => "Type tags don't precede modifiers",
         ModifierChainTooLong => "Max chain length or cycle detected",
         SpecialField(_) => return None,
+        // Proposal text, in the kernel's style (see is_proposal).
+        SecInfoFuncSizeNotZero => "FUNC entry size != 0",
+        SecInfoExternOffset => "Extern entry offset != 0",
+        DatasecExternMixed => "Mixed extern and non-extern entries",
+        DeclTagValueNotPrintable => "Value is not printable",
     };
     Some(Cow::Borrowed(s))
+}
+
+/// Whether a check exists only under a proposed feature: its message is
+/// btfcheck's wording for a rule no kernel has, and says so in `--format
+/// human`.
+pub fn is_proposal(check: &Check) -> bool {
+    use Check::*;
+    matches!(
+        check,
+        SecInfoFuncSizeNotZero | SecInfoExternOffset | DatasecExternMixed | DeclTagValueNotPrintable
+    )
 }
 
 /// A stable, kernel-independent name for the rule that fired (for JSON and
@@ -162,6 +178,10 @@ pub fn rule(check: &Check) -> String {
         SecInfoEndBeyondSize => "datasec.entry_end",
         SecInfoNotVar => "datasec.entry_not_var",
         SecInfoTypeInvalid => "datasec.entry_type",
+        SecInfoFuncSizeNotZero => "proposal.extern_func.entry_size",
+        SecInfoExternOffset => "proposal.extern_var.entry_offset",
+        DatasecExternMixed => "proposal.datasec_extern_uniform",
+        DeclTagValueNotPrintable => "proposal.decl_tag_value",
         TypeTagAfterModifier => "type_tag.after_modifier",
         ModifierChainTooLong => "type_tag.chain_too_long",
         SpecialField(e) => match e {

@@ -100,13 +100,26 @@ pub enum Check {
     UnalignedTypeOff,
     NoTypes,
     // generic record checks (plain, "[id] ..." prefix)
-    RecordTruncated { left: u32 },
-    InfoReservedBits { info: u32 },
-    UnknownKind { kind: u8 },
-    NameOffsetInvalid { off: u32 },
+    RecordTruncated {
+        left: u32,
+    },
+    InfoReservedBits {
+        info: u32,
+    },
+    UnknownKind {
+        kind: u8,
+    },
+    NameOffsetInvalid {
+        off: u32,
+    },
     // per-kind meta checks (type line)
-    TailTruncated { left: u32, needed: u32 },
-    IntDataReservedBits { data: u32 },
+    TailTruncated {
+        left: u32,
+        needed: u32,
+    },
+    IntDataReservedBits {
+        data: u32,
+    },
     VlenNotZero,
     KflagNotAllowed,
     TypeIdInvalid,
@@ -129,12 +142,16 @@ pub enum Check {
     TagValueEmpty,
     ComponentIdxInvalid,
     ReturnTypeInvalid,
-    ArgInvalid { arg: u32 },
+    ArgInvalid {
+        arg: u32,
+    },
     ResolveTooDeep,
     ResolveLoop,
     ResolveStateInvalid,
     // struct/union member lines
-    MemberNameOffsetInvalid { off: u32 },
+    MemberNameOffsetInvalid {
+        off: u32,
+    },
     MemberNameInvalid,
     MemberTypeIdInvalid,
     MemberBitsOffsetInvalid,
@@ -149,7 +166,9 @@ pub enum Check {
     MemberNotByteAligned,
     MemberMisaligned,
     // enumerators
-    EnumeratorNameOffsetInvalid { off: u32 },
+    EnumeratorNameOffsetInvalid {
+        off: u32,
+    },
     EnumeratorNameInvalid,
     // datasec entries
     SecInfoTypeIdInvalid,
@@ -158,6 +177,15 @@ pub enum Check {
     SecInfoEndBeyondSize,
     SecInfoNotVar,
     SecInfoTypeInvalid,
+    // proposed rules (never raised under a kernel profile)
+    /// extern-func: a FUNC entry of a DATASEC with a size.
+    SecInfoFuncSizeNotZero,
+    /// extern-var: an extern VAR entry not at offset 0.
+    SecInfoExternOffset,
+    /// datasec-extern-uniform: externs and allocated variables in one DATASEC.
+    DatasecExternMixed,
+    /// decl-tag-value: a DECL_TAG value that is not printable ASCII (or too long).
+    DeclTagValueNotPrintable,
     // type tags
     TypeTagAfterModifier,
     ModifierChainTooLong,

@@ -253,8 +253,14 @@ impl Meta<'_, '_> {
         if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
-        // vlen holds the linkage: static (0) and global (1) only.
-        if rec.vlen() > 1 {
+        // vlen holds the linkage: static (0) and global (1); extern (2)
+        // only with the extern-func proposal.
+        let max = if self.profile.has(Features::EXTERN_FUNC) {
+            2
+        } else {
+            1
+        };
+        if rec.vlen() > max {
             return Err(self.type_err(rec, Check::FuncLinkageInvalid));
         }
         if rec.kflag() {
@@ -282,8 +288,14 @@ impl Meta<'_, '_> {
         if t == 0 || !id_in_range(t) {
             return Err(self.type_err(rec, Check::TypeIdInvalid));
         }
-        // Static (0) and global allocated (1); extern (2) is not accepted.
-        if rec.var_linkage() > 1 {
+        // Static (0) and global allocated (1); extern (2) only with the
+        // extern-var proposal.
+        let max = if self.profile.has(Features::EXTERN_VAR) {
+            2
+        } else {
+            1
+        };
+        if rec.var_linkage() > max {
             return Err(self.type_err(rec, Check::VarLinkageUnsupported));
         }
         Ok(())
@@ -291,7 +303,10 @@ impl Meta<'_, '_> {
 
     fn datasec(&self, rec: &TypeRecord<'_>) -> MetaResult {
         let size = rec.common.size();
-        if size == 0 {
+        // With extern entries possible, sizes and offsets depend on each
+        // entry's kind, which only the resolve pass knows.
+        let layout_here = !datasec_layout_at_resolve(self.profile);
+        if size == 0 && layout_here {
             return Err(self.type_err(rec, Check::DatasecSizeZero));
         }
         if rec.kflag() {
@@ -318,6 +333,9 @@ impl Meta<'_, '_> {
             };
             if v.type_id == 0 || !id_in_range(v.type_id) {
                 return Err(entry_err(Check::SecInfoTypeIdInvalid));
+            }
+            if !layout_here {
+                continue;
             }
             if (v.offset as u64) < last_end || v.offset >= size {
                 return Err(entry_err(Check::SecInfoOffsetInvalid));
@@ -358,8 +376,27 @@ impl Meta<'_, '_> {
         if rec.component_idx() < -1 {
             return Err(self.type_err(rec, Check::ComponentIdxInvalid));
         }
+        if self.profile.has(Features::DECL_TAG_VALUE) {
+            let value = self.btf.strings.get(rec.name_off()).unwrap_or_default();
+            if value.len() > MAX_TAG_VALUE || !value.iter().all(|b| (0x20..=0x7e).contains(b)) {
+                return Err(self.type_err(rec, Check::DeclTagValueNotPrintable));
+            }
+        }
         Ok(())
     }
+}
+
+/// decl-tag-value: the longest accepted value (`KSYM_NAME_LEN`).
+const MAX_TAG_VALUE: usize = 512;
+
+/// Whether DATASEC entry sizes and offsets are checked by the resolve pass
+/// (the extern proposals) instead of the meta pass (every kernel).
+pub fn datasec_layout_at_resolve(profile: &Profile) -> bool {
+    datasec_layout_at_resolve_features(profile.features)
+}
+
+pub fn datasec_layout_at_resolve_features(f: Features) -> bool {
+    f.intersects(Features::EXTERN_FUNC | Features::EXTERN_VAR)
 }
 
 /// The bit offset of a member: the whole word, or its low 24 bits when the

@@ -11,7 +11,7 @@
 use super::btf::{Btf, Slot, VisitState};
 use super::error::{errno, Check, Failure, Site, Stage};
 use super::meta::{member_bit_offset, member_bitfield_size, roundup_bytes};
-use crate::profile::Profile;
+use crate::profile::{Features, Profile};
 use crate::raw::{Kind, Member, TypeRecord};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -42,15 +42,19 @@ type Step = Result<(), Stop>;
 /// The resolver; its per-type results live in [`Btf::slots`].
 pub struct Resolver<'b, 'a> {
     btf: &'b mut Btf<'a>,
+    features: Features,
     depth_limit: usize,
     stack: Vec<Vertex>,
     mode: Mode,
 }
 
+mod externs;
+
 impl<'b, 'a> Resolver<'b, 'a> {
     pub fn new(btf: &'b mut Btf<'a>, profile: &Profile) -> Self {
         Resolver {
             btf,
+            features: profile.features,
             depth_limit: profile.limits.resolve_depth,
             stack: Vec::with_capacity(profile.limits.resolve_depth),
             mode: Mode::Tbd,
@@ -343,6 +347,12 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if self.push_if_needed(n, nid)? || self.push_ptr_behind_modifier(n, nid)? {
             return Ok(());
         }
+        if self.is_extern_var(id) {
+            // extern-var: typeless (`const void`) and incomplete ksyms.
+            let rid = self.sized_or_void(id, nid, n)?;
+            self.pop_resolved(rid, 0);
+            return Ok(());
+        }
         match self.type_id_size(nid) {
             Some((sid, _, _)) => {
                 self.pop_resolved(sid, 0);
@@ -577,6 +587,9 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     fn datasec_resolve(&mut self, v: Vertex) -> Step {
+        if super::meta::datasec_layout_at_resolve_features(self.features) {
+            return self.datasec_resolve_with_externs(v);
+        }
         let t = self.record(v.id);
         self.mode = Mode::Tbd;
         for i in v.next_member as usize..t.vlen() as usize {
@@ -611,8 +624,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
             Some(p) if p.kind() == Kind::FUNC_PROTO => p,
             _ => return Err(self.type_fail(id, Check::TypeIdInvalid)),
         };
-        // The flag: some parameter has a type but no name.
-        if proto.flag() {
+        // The flag: some parameter has a type but no name. extern-func lets
+        // an extern FUNC's parameters be unnamed.
+        let extern_ok = self.features.contains(Features::EXTERN_FUNC) && self.record(id).vlen() == 2;
+        if proto.flag() && !extern_ok {
             let params = self.record(proto_id).params().enumerate();
             for (i, p) in params {
                 if p.name_off == 0 && p.type_id != 0 {
