@@ -43,6 +43,8 @@ bitflags! {
         const DATASEC_EXTERN_UNIFORM = 1 << 34;
         /// P3: DECL_TAG values are printable ASCII, at most 512 bytes.
         const DECL_TAG_VALUE         = 1 << 35;
+        /// P5 (merged in Linux 7.1): 32-byte header with a layout section.
+        const KIND_LAYOUT            = 1 << 36;
     }
 }
 
@@ -98,6 +100,13 @@ pub const PROPOSALS: &[Proposal] = &[
         features: Features::DECL_TAG_VALUE,
         source: "P3, 2023 thread",
         summary: "DECL_TAG values must be printable ASCII (0x20-0x7e), non-empty, at most 512 bytes",
+    },
+    Proposal {
+        name: "kind-layout",
+        features: Features::KIND_LAYOUT,
+        source: "P5, merged in Linux 7.1",
+        summary: "32-byte header with layout_off/layout_len; the layout section (4-byte entries) is checked \
+                  and takes part in the section tiling; the header dump gains two lines",
     },
 ];
 

@@ -188,3 +188,53 @@ fn human_output_marks_proposal_text() {
         insta::assert_snapshot!("proposals_human_extern_func", text);
     });
 }
+
+/// A self-describing blob (Linux 7.1 layout): 32-byte header, types, a
+/// layout section of `layout_len` bytes, strings.
+fn with_layout(layout_len: u32) -> Vec<u8> {
+    let mut b = BtfBuilder::new();
+    let int = b.int("int", 4, 32, INT_SIGNED);
+    b.ptr(int);
+    let (types, strings) = b.sections();
+    let mut h = b.header();
+    h.hdr_len = 32;
+    h.str_off = types.len() as u32 + layout_len;
+    let mut out = h.to_bytes().to_vec();
+    out.extend_from_slice(&(types.len() as u32).to_le_bytes()); // layout_off
+    out.extend_from_slice(&layout_len.to_le_bytes());
+    out.extend_from_slice(types);
+    // One entry per kind 0..: info_sz, elem_sz, flags (u16).
+    for i in 0..layout_len {
+        out.push(if i % 4 == 0 { 4 } else { 0 });
+    }
+    out.extend_from_slice(strings);
+    out
+}
+
+#[test]
+fn kind_layout_reads_the_7_1_header() {
+    let blob = with_layout(20 * 4);
+    assert_eq!(
+        check(&blob, KERNEL),
+        Some((Stage::Header, Check::HeaderTailNotZero))
+    );
+    assert_eq!(check(&blob, "linux-6.18+kind-layout"), None);
+    assert_eq!(
+        check(&with_layout(6), "linux-6.18+kind-layout"),
+        Some((Stage::Header, Check::LayoutLenNotMultiple))
+    );
+    assert_eq!(
+        check(&with_layout(2), "linux-6.18+kind-layout"),
+        Some((Stage::Header, Check::LayoutTooSmall))
+    );
+    let opts = Options {
+        profile: rules("linux-6.18+kind-layout"),
+        vmlinux: None,
+    };
+    let log = btfcheck::diag::kernel_log::render(&verify(&blob, &opts));
+    let log = String::from_utf8(log).unwrap();
+    assert!(
+        log.contains("str_len: 5\nlayout_off: 28\nlayout_len: 80\nbtf_total_size: "),
+        "{log}"
+    );
+}

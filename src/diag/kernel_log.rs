@@ -265,7 +265,16 @@ impl<'a> Renderer<'a> {
             (b"str_len: ", h.str_len as u64, false),
             (b"btf_total_size: ", total, false),
         ];
-        for (label, value, hex) in lines {
+        let layout = v.layout.map(|l| {
+            [
+                (&b"layout_off: "[..], l.off as u64, false),
+                (&b"layout_len: "[..], l.len as u64, false),
+            ]
+        });
+        // kind-layout: the layout lines follow str_len.
+        let (before, after) = lines.split_at(8);
+        let all = before.iter().chain(layout.iter().flatten()).chain(after);
+        for &(label, value, hex) in all {
             self.w.call(|w| {
                 w.b(label);
                 if hex {

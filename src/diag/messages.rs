@@ -86,6 +86,11 @@ pub fn message(check: &Check) -> Option<Cow<'static, str>> {
         SecInfoExternOffset => "Extern entry offset != 0",
         DatasecExternMixed => "Mixed extern and non-extern entries",
         DeclTagValueNotPrintable => "Value is not printable",
+        // Linux 7.1 wording (btf_parse_layout_sec), under kind-layout.
+        LayoutOffUnaligned => "Unaligned layout_off",
+        LayoutTooSmall => "Layout section is too small",
+        LayoutLenNotMultiple => "layout_len is not multiple of 4",
+        LayoutTooBig => "Layout section is too big",
     };
     Some(Cow::Borrowed(s))
 }
@@ -97,7 +102,14 @@ pub fn is_proposal(check: &Check) -> bool {
     use Check::*;
     matches!(
         check,
-        SecInfoFuncSizeNotZero | SecInfoExternOffset | DatasecExternMixed | DeclTagValueNotPrintable
+        SecInfoFuncSizeNotZero
+            | SecInfoExternOffset
+            | DatasecExternMixed
+            | DeclTagValueNotPrintable
+            | LayoutOffUnaligned
+            | LayoutTooSmall
+            | LayoutLenNotMultiple
+            | LayoutTooBig
     )
 }
 
@@ -182,6 +194,10 @@ pub fn rule(check: &Check) -> String {
         SecInfoExternOffset => "proposal.extern_var.entry_offset",
         DatasecExternMixed => "proposal.datasec_extern_uniform",
         DeclTagValueNotPrintable => "proposal.decl_tag_value",
+        LayoutOffUnaligned => "layout.offset_unaligned",
+        LayoutTooSmall => "layout.too_small",
+        LayoutLenNotMultiple => "layout.len_not_multiple",
+        LayoutTooBig => "layout.too_big",
         TypeTagAfterModifier => "type_tag.after_modifier",
         ModifierChainTooLong => "type_tag.chain_too_long",
         SpecialField(e) => match e {

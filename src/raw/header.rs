@@ -46,6 +46,32 @@ fn header_fields(i: &[u8]) -> IResult<&[u8], Header> {
         .parse(i)
 }
 
+/// The header of Linux 7.1 (self-describing BTF, `kind-layout`): 24 bytes
+/// plus `u32 layout_off; u32 layout_len;`.
+pub const HEADER_LEN_LAYOUT: u32 = 32;
+
+/// `layout_off` and `layout_len` (bytes 24..32), as a 7.1 kernel copies them:
+/// only the bytes `hdr_len` covers, the rest zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayoutFields {
+    pub off: u32,
+    pub len: u32,
+}
+
+impl LayoutFields {
+    pub fn copied_from(blob: &[u8], hdr_len: u32) -> LayoutFields {
+        let mut b = [0u8; 8];
+        let end = (hdr_len.min(HEADER_LEN_LAYOUT) as usize).min(blob.len());
+        if end > HEADER_LEN as usize {
+            b[..end - HEADER_LEN as usize].copy_from_slice(&blob[HEADER_LEN as usize..end]);
+        }
+        LayoutFields {
+            off: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            len: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
+}
+
 /// Reads `hdr_len` (bytes 4..8); `None` when the blob is shorter than 8 bytes.
 pub fn read_hdr_len(blob: &[u8]) -> Option<u32> {
     let b = blob.get(4..8)?;

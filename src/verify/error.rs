@@ -186,6 +186,14 @@ pub enum Check {
     DatasecExternMixed,
     /// decl-tag-value: a DECL_TAG value that is not printable ASCII (or too long).
     DeclTagValueNotPrintable,
+    /// kind-layout (Linux 7.1): `layout_off` not a multiple of 4.
+    LayoutOffUnaligned,
+    /// kind-layout: `layout_len` below one entry.
+    LayoutTooSmall,
+    /// kind-layout: `layout_len` not a whole number of entries.
+    LayoutLenNotMultiple,
+    /// kind-layout: the layout section runs past the blob.
+    LayoutTooBig,
     // type tags
     TypeTagAfterModifier,
     ModifierChainTooLong,

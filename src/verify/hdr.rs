@@ -6,7 +6,7 @@
 //! the rest of the blob exactly.
 
 use super::error::{errno, Check, Failure, Site, Stage};
-use crate::raw::header::{read_hdr_len, Header, HDR_LEN_END, HEADER_LEN, MAGIC};
+use crate::raw::header::{read_hdr_len, Header, LayoutFields, HDR_LEN_END, MAGIC};
 
 fn plain(check: Check, errno: i32, offset: u64) -> Failure {
     Failure {
@@ -19,8 +19,9 @@ fn plain(check: Check, errno: i32, offset: u64) -> Failure {
 }
 
 /// Checks that come before the header dump. On success returns the header
-/// as the kernel copies it.
-pub fn read_header(blob: &[u8]) -> Result<Header, Failure> {
+/// as the kernel copies it. `known_len` is the header size the kernel knows
+/// (24; 32 with `kind-layout`): bytes past it must be zero.
+pub fn read_header(blob: &[u8], known_len: u32) -> Result<Header, Failure> {
     if blob.len() < HDR_LEN_END {
         return Err(plain(Check::HdrLenNotFound, errno::EINVAL, 0));
     }
@@ -28,21 +29,22 @@ pub fn read_header(blob: &[u8]) -> Result<Header, Failure> {
     if (blob.len() as u64) < hdr_len as u64 {
         return Err(plain(Check::HeaderNotFound, errno::EINVAL, 4));
     }
-    if hdr_len > HEADER_LEN {
-        let tail = &blob[HEADER_LEN as usize..hdr_len as usize];
+    if hdr_len > known_len {
+        let tail = &blob[known_len as usize..hdr_len as usize];
         if let Some(i) = tail.iter().position(|&b| b != 0) {
             return Err(plain(
                 Check::HeaderTailNotZero,
                 errno::E2BIG,
-                HEADER_LEN as u64 + i as u64,
+                known_len as u64 + i as u64,
             ));
         }
     }
     Ok(Header::copied_from(blob, hdr_len))
 }
 
-/// Checks that come after the header dump.
-pub fn check_header(h: &Header, blob_len: u32) -> Result<(), Failure> {
+/// Checks that come after the header dump. `layout` is the layout section
+/// under `kind-layout` (Linux 7.1), which takes part in the tiling check.
+pub fn check_header(h: &Header, layout: Option<LayoutFields>, blob_len: u32) -> Result<(), Failure> {
     if h.magic != MAGIC {
         return Err(plain(Check::BadMagic, errno::EINVAL, 0));
     }
@@ -55,7 +57,34 @@ pub fn check_header(h: &Header, blob_len: u32) -> Result<(), Failure> {
     if blob_len == h.hdr_len {
         return Err(plain(Check::NoData, errno::EINVAL, h.hdr_len as u64));
     }
-    check_sections(h, blob_len)
+    check_sections(h, layout, blob_len)?;
+    match layout {
+        Some(l) => check_layout(h, l, blob_len),
+        None => Ok(()),
+    }
+}
+
+/// kind-layout (Linux 7.1 `btf_parse_layout_sec`): an optional section of
+/// 4-byte per-kind entries; only looked at when `hdr_len >= 32` and
+/// `layout_len != 0`.
+fn check_layout(h: &Header, l: LayoutFields, blob_len: u32) -> Result<(), Failure> {
+    const ENTRY: u32 = 4;
+    if h.hdr_len < crate::raw::header::HEADER_LEN_LAYOUT || l.len == 0 {
+        return Ok(());
+    }
+    if l.off % ENTRY != 0 {
+        return Err(plain(Check::LayoutOffUnaligned, errno::EINVAL, 24));
+    }
+    if l.len < ENTRY {
+        return Err(plain(Check::LayoutTooSmall, errno::EINVAL, 28));
+    }
+    if l.len % ENTRY != 0 {
+        return Err(plain(Check::LayoutLenNotMultiple, errno::EINVAL, 28));
+    }
+    if h.hdr_len as u64 + l.off as u64 + l.len as u64 > blob_len as u64 {
+        return Err(plain(Check::LayoutTooBig, errno::EINVAL, 28));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy)]
@@ -75,8 +104,8 @@ fn kernel_cmp(x: &Section, y: &Section) -> i32 {
     }
 }
 
-fn check_sections(h: &Header, blob_len: u32) -> Result<(), Failure> {
-    let mut secs = [
+fn check_sections(h: &Header, layout: Option<LayoutFields>, blob_len: u32) -> Result<(), Failure> {
+    let mut secs = vec![
         Section {
             off: h.type_off,
             len: h.type_len,
@@ -88,8 +117,23 @@ fn check_sections(h: &Header, blob_len: u32) -> Result<(), Failure> {
             field: 16,
         },
     ];
-    if kernel_cmp(&secs[0], &secs[1]) > 0 {
-        secs.swap(0, 1);
+    if let Some(l) = layout {
+        secs.push(Section {
+            off: l.off,
+            len: l.len,
+            field: 24,
+        });
+    }
+    // The kernel sorts with its comparator; for two entries that is one
+    // compare-and-swap. For three (kind-layout) an insertion sort, which
+    // never panics on the comparator's wrap-around, stands in for the
+    // kernel's heapsort (they can differ only for offsets 2^31 apart).
+    for i in 1..secs.len() {
+        let mut j = i;
+        while j > 0 && kernel_cmp(&secs[j - 1], &secs[j]) > 0 {
+            secs.swap(j - 1, j);
+            j -= 1;
+        }
     }
     let expected = blob_len.wrapping_sub(h.hdr_len);
     let mut total: u32 = 0;

@@ -22,6 +22,7 @@ pub use btf::Btf;
 pub use error::{errno, Check, Failure, Site, Stage};
 
 use crate::profile::{Features, Profile};
+use crate::raw::header::{LayoutFields, HEADER_LEN, HEADER_LEN_LAYOUT};
 use crate::raw::{Header, Strings};
 use std::time::Duration;
 
@@ -50,6 +51,9 @@ pub struct Verification<'a> {
     pub profile: Profile,
     /// The header as dumped to the log, once the pre-dump checks passed.
     pub header: Option<Header>,
+    /// `layout_off`/`layout_len` under kind-layout with a 32-byte header
+    /// (dumped after `str_len`).
+    pub layout: Option<LayoutFields>,
     /// The blob's sections, once the header and strings were accepted.
     pub btf: Option<Btf<'a>>,
     pub failure: Option<Failure>,
@@ -75,6 +79,7 @@ pub fn verify<'a>(blob: &'a [u8], opts: &Options<'_>) -> Verification<'a> {
         blob,
         profile: opts.profile,
         header: None,
+        layout: None,
         btf: None,
         failure: None,
         notes: Vec::new(),
@@ -98,9 +103,17 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         });
     }
     let blob_len = blob.len() as u32;
-    let header = hdr::read_header(blob)?;
+    let layout_aware = profile.has(Features::KIND_LAYOUT);
+    let known_len = if layout_aware {
+        HEADER_LEN_LAYOUT
+    } else {
+        HEADER_LEN
+    };
+    let header = hdr::read_header(blob, known_len)?;
     v.header = Some(header);
-    hdr::check_header(&header, blob_len)?;
+    let layout = layout_aware.then(|| LayoutFields::copied_from(blob, header.hdr_len));
+    v.layout = layout.filter(|_| header.hdr_len >= HEADER_LEN_LAYOUT);
+    hdr::check_header(&header, layout, blob_len)?;
     hdr::check_strings(&header, blob)?;
 
     let types_start = header.hdr_len as u64 + header.type_off as u64;

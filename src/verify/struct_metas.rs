@@ -85,7 +85,7 @@ impl KernelBtf {
 
 fn build_index(bytes: &[u8]) -> HashMap<(Vec<u8>, u8), u32> {
     let mut map = HashMap::new();
-    let Ok(h) = super::hdr::read_header(bytes) else {
+    let Ok(h) = super::hdr::read_header(bytes, crate::raw::header::HEADER_LEN) else {
         return map;
     };
     let types_start = h.hdr_len as usize + h.type_off as usize;
