@@ -77,7 +77,9 @@ fn corpus_blobs(dir: &Path) -> Vec<Vec<u8>> {
         let Ok(rd) = std::fs::read_dir(dir) else { return };
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            // corpus/fuzz holds fuzzer seeds, not toolchain blobs; leaving
+            // it out keeps a seed's cases independent of fuzzing runs.
+            if p.is_dir() && p.file_name().is_some_and(|n| n != "fuzz") {
                 walk(&p, out);
             } else if p.extension().is_some_and(|x| x == "btf") {
                 out.push(p);
