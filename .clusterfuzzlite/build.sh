@@ -15,7 +15,9 @@ OUT=${OUT:?}
 TARGETS="verify_raw verify_valid verify_faulted roundtrip"
 
 cd "$ROOT"
-cargo fuzz build -O --fuzz-dir fuzz $TARGETS
+for t in $TARGETS; do
+  cargo fuzz build -O --fuzz-dir fuzz "$t"
+done
 BUILD_DIR=fuzz/target/x86_64-unknown-linux-gnu/release
 mkdir -p "$OUT"
 for t in $TARGETS; do
