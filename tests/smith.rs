@@ -12,19 +12,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use btfcheck::smith::{self, props, Config, Fault};
 use btfcheck::Profile;
 
-/// Deterministic fuzzer-like bytes (splitmix64).
+/// Deterministic fuzzer-like bytes (the campaign's generator).
 fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xd1b5_4a32_d192_ed03;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    btfcheck::campaign::case_bytes(seed, 0, len)
 }
 
 const PROFILE: Profile = Profile::LINUX_6_18;

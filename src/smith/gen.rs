@@ -745,6 +745,20 @@ struct Placed {
     needs_bytes: u64,
 }
 
+impl Placed {
+    /// `width` bits at bit `at`, with kind_flag bitfield size `bitfield`:
+    /// the struct needs every byte they touch.
+    fn bits(at: u32, bitfield: u8, width: u64) -> Placed {
+        let end = at as u64 + width;
+        Placed {
+            bit_offset: at,
+            bitfield,
+            end_bits: end,
+            needs_bytes: end.div_ceil(8),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Layout {
     next_bit: u32,
@@ -786,22 +800,10 @@ fn place(u: &mut Unstructured<'_>, t: Fact, at: u32, kflag: bool) -> Result<Opti
             if kflag && u.arbitrary()? {
                 // A bitfield anywhere; copy bits (bitfield + bit % 8) ≤ 128.
                 let bf = u.int_in_range(1..=bits)?.min(128 - (at % 8) as u8);
-                let end = at as u64 + bf as u64;
-                Placed {
-                    bit_offset: at,
-                    bitfield: bf,
-                    end_bits: end,
-                    needs_bytes: end.div_ceil(8),
-                }
+                Placed::bits(at, bf, bf as u64)
             } else if !kflag && bits <= 64 && u.ratio(1, 4)? {
                 // A non-kflag bitfield: the int's own bits at any bit.
-                let end = at as u64 + offset as u64 + bits as u64;
-                Placed {
-                    bit_offset: at,
-                    bitfield: 0,
-                    end_bits: end,
-                    needs_bytes: end.div_ceil(8),
-                }
+                Placed::bits(at, 0, offset as u64 + bits as u64)
             } else {
                 let bit = align_up(at, size.min(8));
                 let end = bit as u64 + offset as u64 + bits as u64;
@@ -814,13 +816,7 @@ fn place(u: &mut Unstructured<'_>, t: Fact, at: u32, kflag: bool) -> Result<Opti
         Shape::Enum { size: es } => {
             if kflag && u.arbitrary()? {
                 let bf = u.int_in_range(1..=32u8)?;
-                let end = at as u64 + bf as u64;
-                Placed {
-                    bit_offset: at,
-                    bitfield: bf,
-                    end_bits: end,
-                    needs_bytes: end.div_ceil(8),
-                }
+                Placed::bits(at, bf, bf as u64)
             } else {
                 let bit = align_up(at, es.min(8));
                 // kind_flag counts an enum as 32 bits whatever its size.

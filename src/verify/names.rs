@@ -236,12 +236,18 @@ mod cache_tests {
         section.push(0);
         section.extend(std::iter::repeat_n(b'b', 513));
         section.push(0);
-        let cache = IdentCache::new(&section);
+        assert_cache_matches(&section);
+    }
+
+    /// The cache answers like `is_identifier` at every offset, and again
+    /// when asked twice.
+    fn assert_cache_matches(section: &[u8]) {
+        let cache = IdentCache::new(section);
         for _ in 0..2 {
             for off in 0..section.len() {
                 let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
                 assert_eq!(
-                    cache.is_identifier(&section, off as u32),
+                    cache.is_identifier(section, off as u32),
                     is_identifier(&section[off..end]),
                     "offset {off}"
                 );
@@ -273,14 +279,6 @@ mod cache_tests {
                 section.push(0);
             }
         }
-        let cache = IdentCache::new(&section);
-        for off in 0..section.len() {
-            let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
-            assert_eq!(
-                cache.is_identifier(&section, off as u32),
-                is_identifier(&section[off..end]),
-                "offset {off}"
-            );
-        }
+        assert_cache_matches(&section);
     }
 }
