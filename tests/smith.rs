@@ -110,3 +110,25 @@ fn docs_list_every_fault() {
         assert!(doc.contains(&row), "docs/fuzzing.md lacks the row {row}");
     }
 }
+
+/// Each fault's recorded errno is the live kernel's, and btfcheck's whole
+/// level-1 log matches the kernel's (skips without root or BPF).
+#[test]
+fn every_fault_agrees_with_the_live_kernel() {
+    if let Err(e) = btfcheck::oracle::available() {
+        println!("skipped: the live kernel oracle is unusable here: {e}");
+        return;
+    }
+    let opts = btfcheck::verify::Options::default();
+    for &fault in Fault::ALL {
+        for seed in 0..3 {
+            let data = bytes(seed * 7919 + fault as u64, 4096);
+            let mut u = Unstructured::new(&data);
+            let cfg = Config::arbitrary(&mut u).unwrap();
+            let f = fault.build(&mut u, &cfg, PROFILE).unwrap();
+            let c = btfcheck::campaign::compare(&f.blob, &opts).unwrap();
+            assert_eq!(c.kernel.errno, f.expect.errno, "{}: kernel errno", fault.name());
+            assert!(c.agree(), "{}: btfcheck and the kernel disagree", fault.name());
+        }
+    }
+}
