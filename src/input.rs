@@ -85,6 +85,30 @@ impl Input {
 }
 
 /// Reads a file (`-` for stdin).
+/// Regular files at `path`: itself if it is not a directory, else every
+/// file below it (recursively, sorted), skipping directories `skip` rejects.
+pub fn files_under(path: &Path, skip: &dyn Fn(&Path) -> bool) -> std::io::Result<Vec<std::path::PathBuf>> {
+    fn walk(
+        p: &Path,
+        skip: &dyn Fn(&Path) -> bool,
+        out: &mut Vec<std::path::PathBuf>,
+    ) -> std::io::Result<()> {
+        if !p.is_dir() {
+            out.push(p.to_path_buf());
+            return Ok(());
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(p)?.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for e in entries.iter().filter(|e| !(e.is_dir() && skip(e))) {
+            walk(e, skip, out)?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(path, skip, &mut out)?;
+    Ok(out)
+}
+
 pub fn read_path(path: &str) -> Result<Vec<u8>, InputError> {
     let io = |source| InputError::Io {
         path: path.to_string(),

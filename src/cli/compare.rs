@@ -10,7 +10,7 @@ use btfcheck::Profile;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -63,20 +63,6 @@ impl Outcome {
     }
 }
 
-/// Regular files under `path` (itself if a file), sorted.
-fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for e in entries {
-            files_under(&e, out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
 pub fn run(args: CompareArgs) -> i32 {
     let (from, to) = match (Profile::parse_rules(&args.from), Profile::parse_rules(&args.to)) {
         (Ok(f), Ok(t)) => (f, t),
@@ -98,9 +84,12 @@ pub fn run(args: CompareArgs) -> i32 {
 
     let mut files = Vec::new();
     for p in &args.paths {
-        if let Err(e) = files_under(Path::new(p), &mut files) {
-            eprintln!("btfcheck: {p}: {e}");
-            return EXIT_ERROR;
+        match input::files_under(Path::new(p), &|_| false) {
+            Ok(f) => files.extend(f),
+            Err(e) => {
+                eprintln!("btfcheck: {p}: {e}");
+                return EXIT_ERROR;
+            }
         }
     }
     let stdout = std::io::stdout();

@@ -72,24 +72,17 @@ impl Tally {
     }
 }
 
+/// The `.btf` blobs under `dir`. corpus/fuzz holds fuzzer seeds, not
+/// toolchain blobs; leaving it out keeps a seed's cases independent of
+/// fuzzing runs.
 fn corpus_blobs(dir: &Path) -> Vec<Vec<u8>> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            // corpus/fuzz holds fuzzer seeds, not toolchain blobs; leaving
-            // it out keeps a seed's cases independent of fuzzing runs.
-            if p.is_dir() && p.file_name().is_some_and(|n| n != "fuzz") {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "btf") {
-                out.push(p);
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    walk(dir, &mut paths);
-    paths.sort();
-    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+    let skip_fuzz = |p: &Path| p.file_name().is_some_and(|n| n == "fuzz");
+    let paths = btfcheck::input::files_under(dir, &skip_fuzz).unwrap_or_default();
+    paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "btf"))
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
 }
 
 /// Writes `blob` as `<stem>.btf` and its exact text as `<stem>.btf.txt`.

@@ -305,7 +305,7 @@ impl Meta<'_, '_> {
         let size = rec.common.size();
         // With extern entries possible, sizes and offsets depend on each
         // entry's kind, which only the resolve pass knows.
-        let layout_here = !datasec_layout_at_resolve(self.profile);
+        let layout_here = !datasec_layout_at_resolve(self.profile.features);
         if size == 0 && layout_here {
             return Err(self.type_err(rec, Check::DatasecSizeZero));
         }
@@ -391,11 +391,7 @@ const MAX_TAG_VALUE: usize = 512;
 
 /// Whether DATASEC entry sizes and offsets are checked by the resolve pass
 /// (the extern proposals) instead of the meta pass (every kernel).
-pub fn datasec_layout_at_resolve(profile: &Profile) -> bool {
-    datasec_layout_at_resolve_features(profile.features)
-}
-
-pub fn datasec_layout_at_resolve_features(f: Features) -> bool {
+pub fn datasec_layout_at_resolve(f: Features) -> bool {
     f.intersects(Features::EXTERN_FUNC | Features::EXTERN_VAR)
 }
 

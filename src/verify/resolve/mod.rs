@@ -587,7 +587,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     fn datasec_resolve(&mut self, v: Vertex) -> Step {
-        if super::meta::datasec_layout_at_resolve_features(self.features) {
+        if super::meta::datasec_layout_at_resolve(self.features) {
             return self.datasec_resolve_with_externs(v);
         }
         let t = self.record(v.id);
