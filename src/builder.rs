@@ -7,7 +7,7 @@
 //! any header and tail words, [`BtfBuilder::raw_string`] any string bytes, and
 //! [`BtfBuilder::build_with`] any header.
 
-use crate::raw::{Header, Kind};
+use crate::raw::{Header, Kind, Shapes};
 use std::collections::HashMap;
 
 pub const INT_SIGNED: u8 = 1;
@@ -267,6 +267,24 @@ impl BtfBuilder {
         self.named(Kind::DECL_TAG, value, 0, true, target, &[component_idx as u32])
     }
 
+    /// func-addr (P4): a FUNC_ADDR record for `name` at `addr`.
+    pub fn func_addr(&mut self, name: &str, proto: u32, addr: u64, flags: u32) -> u32 {
+        self.named(
+            Kind::FUNC_ADDR,
+            name,
+            0,
+            false,
+            proto,
+            &[addr as u32, (addr >> 32) as u32, flags],
+        )
+    }
+
+    /// A self-describing blob (kind-layout, Linux 7.1): 32-byte header,
+    /// types, one layout entry per kind `0..=max_kind` of `shapes`, strings.
+    pub fn build_self_describing(&self, shapes: &Shapes, max_kind: u8) -> Vec<u8> {
+        assemble_with_layout(&self.types, &layout_entries(shapes, max_kind), &self.strings)
+    }
+
     /// The standard header for the current sections.
     pub fn header(&self) -> Header {
         Header {
@@ -302,4 +320,41 @@ impl BtfBuilder {
     pub fn sections(&self) -> (&[u8], &[u8]) {
         (&self.types, &self.strings)
     }
+}
+
+/// The layout section describing kinds `0..=max_kind` as `shapes` sizes them
+/// (`u8 info_sz, u8 elem_sz, u16 flags`; unknown kinds and kind 0 are 0/0).
+pub fn layout_entries(shapes: &Shapes, max_kind: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 * (max_kind as usize + 1));
+    for k in 0..=max_kind {
+        let t = shapes.tail(Kind(k)).unwrap_or(crate::raw::Tail {
+            fixed: 0,
+            per_vlen: 0,
+        });
+        out.extend_from_slice(&[t.fixed as u8, t.per_vlen as u8, 0, 0]);
+    }
+    out
+}
+
+/// A 32-byte-header blob: types, then the layout section, then strings
+/// (the order Linux 7.1's encoders use).
+pub fn assemble_with_layout(types: &[u8], layout: &[u8], strings: &[u8]) -> Vec<u8> {
+    let h = Header {
+        magic: crate::raw::header::MAGIC,
+        version: 1,
+        flags: 0,
+        hdr_len: crate::raw::header::HEADER_LEN_LAYOUT,
+        type_off: 0,
+        type_len: types.len() as u32,
+        str_off: (types.len() + layout.len()) as u32,
+        str_len: strings.len() as u32,
+    };
+    let mut out = Vec::with_capacity(32 + types.len() + layout.len() + strings.len());
+    out.extend_from_slice(&h.to_bytes());
+    out.extend_from_slice(&(types.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(layout.len() as u32).to_le_bytes());
+    out.extend_from_slice(types);
+    out.extend_from_slice(layout);
+    out.extend_from_slice(strings);
+    out
 }

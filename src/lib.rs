@@ -21,8 +21,10 @@ pub mod campaign;
 pub mod diag;
 pub mod dump;
 pub mod input;
+pub mod kallsyms;
 pub mod oracle;
 pub mod profile;
+pub mod proto;
 pub mod raw;
 #[cfg(feature = "arbitrary")]
 pub mod smith;

@@ -4,6 +4,7 @@
 //! each kernel's set is the previous one plus what it added. Checks ask
 //! [`Profile::has`] in one place per rule instead of comparing versions.
 
+use crate::raw::{Kind, Shapes};
 use bitflags::bitflags;
 
 bitflags! {
@@ -45,6 +46,11 @@ bitflags! {
         const DECL_TAG_VALUE         = 1 << 35;
         /// P5 (merged in Linux 7.1): 32-byte header with a layout section.
         const KIND_LAYOUT            = 1 << 36;
+        /// P4: the FUNC_ADDR kind (a kernel function's address).
+        const FUNC_ADDR              = 1 << 37;
+        /// P5 as first proposed: kinds the verifier does not know are sized
+        /// from their layout entry and skipped.
+        const SKIP_UNKNOWN_KINDS     = 1 << 38;
     }
 }
 
@@ -107,6 +113,20 @@ pub const PROPOSALS: &[Proposal] = &[
         source: "P5, merged in Linux 7.1",
         summary: "32-byte header with layout_off/layout_len; the layout section (4-byte entries) is checked \
                   and takes part in the section tiling; the header dump gains two lines",
+    },
+    Proposal {
+        name: "func-addr",
+        features: Features::FUNC_ADDR,
+        source: "P4, 2023 thread (not merged)",
+        summary: "kind 23 FUNC_ADDR: a FUNC_PROTO with named params, a non-zero address unique in the \
+                  blob, flags kfunc/traceable; --kaslr-offset relocates, --kallsyms cross-checks",
+    },
+    Proposal {
+        name: "skip-unknown-kinds",
+        features: Features::KIND_LAYOUT.union(Features::SKIP_UNKNOWN_KINDS),
+        source: "P5 as first proposed (7.1 does not skip)",
+        summary: "implies kind-layout; kinds the rules do not know are sized from their layout entry and \
+                  skipped (never valid targets); layout entries for known kinds must match",
     },
 ];
 
@@ -182,6 +202,12 @@ impl Profile {
         Ok(self)
     }
 
+    /// This profile plus feature bits (no name lookup).
+    pub const fn with_features(mut self, f: Features) -> Profile {
+        self.features = self.features.union(f);
+        self
+    }
+
     /// The proposed features switched on beyond the kernel's own.
     pub fn proposals(&self) -> impl Iterator<Item = &'static Proposal> + '_ {
         PROPOSALS.iter().filter(|f| self.features.contains(f.features))
@@ -207,6 +233,17 @@ impl Profile {
     #[inline]
     pub fn has(&self, f: Features) -> bool {
         self.features.contains(f)
+    }
+
+    /// The kinds these rules know and how each record is sized (before any
+    /// layout section is read).
+    pub fn shapes(&self) -> Shapes {
+        let kernel = Shapes::kernel_up_to(self.limits.max_kind);
+        if self.has(Features::FUNC_ADDR) {
+            kernel.with(Kind::FUNC_ADDR, Kind::FUNC_ADDR_TAIL)
+        } else {
+            kernel
+        }
     }
 }
 

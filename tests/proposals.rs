@@ -16,6 +16,7 @@ fn check(blob: &[u8], r: &str) -> Option<(Stage, Check)> {
     let opts = Options {
         profile: rules(r),
         vmlinux: None,
+        ..Options::default()
     };
     verify(blob, &opts).failure.map(|f| (f.stage, f.check))
 }
@@ -176,6 +177,7 @@ fn human_output_marks_proposal_text() {
     let opts = Options {
         profile: rules(EXTERNS),
         vmlinux: None,
+        ..Options::default()
     };
     let blob = ksyms(8, 0);
     let text = human::render("ksyms.btf", &verify(&blob, &opts), false);
@@ -230,6 +232,7 @@ fn kind_layout_reads_the_7_1_header() {
     let opts = Options {
         profile: rules("linux-6.18+kind-layout"),
         vmlinux: None,
+        ..Options::default()
     };
     let log = btfcheck::diag::kernel_log::render(&verify(&blob, &opts));
     let log = String::from_utf8(log).unwrap();
@@ -237,4 +240,308 @@ fn kind_layout_reads_the_7_1_header() {
         log.contains("str_len: 5\nlayout_off: 28\nlayout_len: 80\nbtf_total_size: "),
         "{log}"
     );
+}
+
+const FUNC_ADDR: &str = "linux-6.18+kind-layout+func-addr";
+
+/// Two functions that share a name (static functions in different files,
+/// as `bpf_iter_detach_map`), one kfunc, as a self-describing blob.
+fn func_addrs(edit: impl FnOnce(&mut BtfBuilder, u32, u32)) -> Vec<u8> {
+    let mut b = BtfBuilder::new();
+    let int = b.int("int", 4, 32, INT_SIGNED);
+    let proto = b.func_proto(int, &[("map", int)]);
+    b.func("bpf_iter_detach_map", proto, FUNC_GLOBAL);
+    b.func_addr("bpf_iter_detach_map", proto, 0xffff_ffff_8123_4560, 0);
+    b.func_addr("bpf_iter_detach_map", proto, 0xffff_ffff_8134_5670, 0);
+    b.func_addr("bpf_iter_detach_map.isra.0", proto, 0xffff_ffff_8134_9000, 2);
+    edit(&mut b, int, proto);
+    b.build_self_describing(&rules(FUNC_ADDR).shapes(), 23)
+}
+
+fn kallsyms() -> btfcheck::kallsyms::Kallsyms {
+    btfcheck::kallsyms::Kallsyms::parse(
+        "ffffffff9f234560 t bpf_iter_detach_map\n\
+         ffffffff9f345670 t bpf_iter_detach_map\n\
+         ffffffff9f349000 t bpf_iter_detach_map.isra.0\n",
+    )
+    .unwrap()
+}
+
+fn check_with(
+    blob: &[u8],
+    r: &str,
+    kaslr_offset: u64,
+    k: Option<&btfcheck::kallsyms::Kallsyms>,
+) -> Option<Check> {
+    let opts = Options {
+        profile: rules(r),
+        kaslr_offset,
+        kallsyms: k,
+        ..Options::default()
+    };
+    verify(blob, &opts).failure.map(|f| f.check)
+}
+
+#[test]
+fn func_addr_records_are_checked_when_the_kind_is_known() {
+    let ok = func_addrs(|_, _, _| {});
+    assert_eq!(check(&ok, FUNC_ADDR), None);
+    // Without the feature kind 23 is unknown, as in every kernel; 6.18 does
+    // not even read the 32-byte header.
+    assert_eq!(
+        check(&ok, "linux-6.18+kind-layout"),
+        Some((Stage::Meta, Check::UnknownKind { kind: 23 }))
+    );
+    assert_eq!(
+        check(&ok, KERNEL),
+        Some((Stage::Header, Check::HeaderTailNotZero))
+    );
+
+    let bad = |edit: fn(&mut BtfBuilder, u32, u32)| check(&func_addrs(edit), FUNC_ADDR);
+    assert_eq!(
+        bad(|b, _, p| {
+            b.func_addr("f", p, 0, 0);
+        }),
+        Some((Stage::Meta, Check::FuncAddrZero))
+    );
+    assert_eq!(
+        bad(|b, _, p| {
+            b.func_addr("f", p, 1, 4);
+        }),
+        Some((Stage::Meta, Check::FuncAddrFlagsReserved { flags: 4 }))
+    );
+    assert_eq!(
+        bad(|b, _, p| {
+            b.func_addr("1f", p, 1, 0);
+        }),
+        Some((Stage::Meta, Check::NameInvalid))
+    );
+    // The type must be a FUNC_PROTO ...
+    assert_eq!(
+        bad(|b, int, _| {
+            b.func_addr("f", int, 1, 0);
+        }),
+        Some((Stage::Resolve, Check::TypeIdInvalid))
+    );
+    // ... whose parameters are named.
+    assert_eq!(
+        bad(|b, int, _| {
+            let unnamed = b.func_proto(int, &[("", int)]);
+            b.func_addr("f", unnamed, 1, 0);
+        }),
+        Some((Stage::Resolve, Check::ArgInvalid { arg: 1 }))
+    );
+    // Nothing may refer to a FUNC_ADDR.
+    assert_eq!(
+        bad(|b, _, _| {
+            b.ptr(5);
+        }),
+        Some((Stage::Resolve, Check::TypeIdInvalid))
+    );
+    assert_eq!(
+        bad(|b, _, p| {
+            b.func_addr("other", p, 0xffff_ffff_8123_4560, 0);
+        }),
+        Some((Stage::FuncAddrs, Check::FuncAddrDuplicate { first: 4 }))
+    );
+}
+
+#[test]
+fn func_addr_relocation_and_kallsyms_cross_check() {
+    let blob = func_addrs(|_, _, _| {});
+    let k = kallsyms();
+    let offset = 0x1e00_0000;
+    assert_eq!(check_with(&blob, FUNC_ADDR, offset, Some(&k)), None);
+    assert_eq!(
+        check_with(&blob, FUNC_ADDR, 0, Some(&k)),
+        Some(Check::FuncAddrMismatch {
+            addr: 0xffff_ffff_8123_4560
+        }),
+        "link-time addresses without the KASLR base do not match"
+    );
+    assert_eq!(
+        check_with(&blob, FUNC_ADDR, u64::MAX - 1, None),
+        Some(Check::FuncAddrRelocOverflow)
+    );
+    let tampered = func_addrs(|b, _, p| {
+        b.func_addr("bpf_iter_detach_map", p, 0xffff_ffff_8134_5678, 0);
+    });
+    assert_eq!(
+        check_with(&tampered, FUNC_ADDR, offset, Some(&k)),
+        Some(Check::FuncAddrMismatch {
+            addr: 0xffff_ffff_9f34_5678
+        })
+    );
+    let unknown = func_addrs(|b, _, p| {
+        b.func_addr("no_such_function", p, 0xffff_ffff_8100_0000, 0);
+    });
+    assert_eq!(
+        check_with(&unknown, FUNC_ADDR, offset, Some(&k)),
+        Some(Check::FuncAddrNotInKallsyms)
+    );
+}
+
+#[test]
+fn skip_unknown_kinds_sizes_kinds_from_the_layout() {
+    let blob = func_addrs(|_, _, _| {});
+    // A layout-aware verifier that does not know FUNC_ADDR skips it ...
+    assert_eq!(check(&blob, "linux-6.18+skip-unknown-kinds"), None);
+    // ... but a reference to a skipped type is still invalid.
+    let referring = func_addrs(|b, _, _| {
+        b.ptr(5);
+    });
+    assert_eq!(
+        check(&referring, "linux-6.18+skip-unknown-kinds"),
+        Some((Stage::Resolve, Check::TypeIdInvalid))
+    );
+    // A layout entry that sizes a known kind wrongly is rejected: INT
+    // (kind 1) described with no int_data.
+    let mut lying = blob.clone();
+    let layout_off = 32 + u32::from_le_bytes(lying[24..28].try_into().unwrap()) as usize;
+    lying[layout_off + 4] = 0;
+    assert_eq!(
+        check(&lying, "linux-6.18+skip-unknown-kinds"),
+        Some((Stage::Header, Check::LayoutKindMismatch { kind: 1 }))
+    );
+    // Plain kind-layout (what 7.1 merged) does not skip.
+    assert_eq!(
+        check(&blob, "linux-6.18+kind-layout"),
+        Some((Stage::Meta, Check::UnknownKind { kind: 23 }))
+    );
+}
+
+/// Snapshot: the kernel log and human diagnostic of an accepted and a
+/// rejected func-addr blob.
+#[test]
+fn func_addr_snapshots() {
+    let opts = Options {
+        profile: rules(FUNC_ADDR),
+        ..Options::default()
+    };
+    let show = |blob: &[u8]| {
+        let v = verify(blob, &opts);
+        let log = String::from_utf8(btfcheck::diag::kernel_log::render(&v)).unwrap();
+        let human = human::render_with(
+            "func_addr.btf",
+            &v,
+            &human::HumanOptions {
+                timing: false,
+                kinds: true,
+            },
+        );
+        format!("--- kernel log ---\n{log}\n--- human ---\n{human}\n")
+    };
+    let accepted = show(&func_addrs(|_, _, _| {}));
+    let duplicate = show(&func_addrs(|b, _, p| {
+        b.func_addr("other", p, 0xffff_ffff_8123_4560, 1);
+    }));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("proposals_func_addr_accepted", accepted);
+        insta::assert_snapshot!("proposals_func_addr_duplicate", duplicate);
+    });
+}
+
+/// The type section offset and the FUNC_ADDR record positions of a
+/// self-describing blob.
+fn func_addr_positions(blob: &[u8]) -> Vec<usize> {
+    let shapes = rules(FUNC_ADDR).shapes();
+    let types_len = u32::from_le_bytes(blob[12..16].try_into().unwrap()) as usize;
+    let mut cursor = btfcheck::raw::RecordCursor::with_shapes(&blob[32..32 + types_len], shapes);
+    let mut out = Vec::new();
+    while let Some(rec) = cursor.next_whole() {
+        if rec.kind() == btfcheck::raw::Kind::FUNC_ADDR {
+            out.push(32 + rec.pos as usize);
+        }
+    }
+    out
+}
+
+/// `proto func-addr` on the live vmlinux and /proc/kallsyms: accepted with
+/// every address confirmed; a tampered address, a duplicate address and a
+/// non-FUNC_PROTO type are rejected; plain linux-6.18 rejects the blob as
+/// the live kernel does.
+#[test]
+fn proto_func_addr_on_the_live_kernel() {
+    let (Ok(vmlinux), Ok(syms)) = (
+        std::fs::read("/sys/kernel/btf/vmlinux"),
+        std::fs::read_to_string("/proc/kallsyms"),
+    ) else {
+        eprintln!("skipped: /sys/kernel/btf/vmlinux or /proc/kallsyms not readable");
+        return;
+    };
+    let k = match btfcheck::kallsyms::Kallsyms::parse(&syms) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("skipped: /proc/kallsyms: {e}");
+            return;
+        }
+    };
+    // A made-up KASLR base: the blob holds "link-time" addresses.
+    let offset = 0x1000;
+    let opts = btfcheck::proto::FuncAddrOptions {
+        kaslr_offset: offset,
+        ..Default::default()
+    };
+    let (blob, stats) = btfcheck::proto::func_addr(&vmlinux, &k, &opts).unwrap();
+    assert!(stats.funcs_covered * 10 > stats.funcs * 9, "{}", stats.report());
+    let positions = func_addr_positions(&blob);
+    assert_eq!(positions.len() as u32, stats.records);
+    assert_eq!(check_with(&blob, FUNC_ADDR, offset, Some(&k)), None);
+    assert_eq!(
+        check_with(&blob, FUNC_ADDR, 0, Some(&k)).map(|c| std::mem::discriminant(&c)),
+        Some(std::mem::discriminant(&Check::FuncAddrMismatch { addr: 0 })),
+        "without the offset no address matches"
+    );
+
+    let (a, b) = (positions[100], positions[200]);
+    let mut tampered = blob.clone();
+    tampered[a + 12] ^= 0x10;
+    assert!(matches!(
+        check_with(&tampered, FUNC_ADDR, offset, Some(&k)),
+        Some(Check::FuncAddrMismatch { .. })
+    ));
+    let mut duplicate = blob.clone();
+    duplicate.copy_within(a + 12..a + 20, b + 12);
+    let first = check_with(&duplicate, FUNC_ADDR, offset, None);
+    assert!(
+        matches!(first, Some(Check::FuncAddrDuplicate { .. })),
+        "{first:?}"
+    );
+    let mut not_proto = blob.clone();
+    not_proto[b + 8..b + 12].copy_from_slice(&1u32.to_le_bytes());
+    assert_eq!(
+        check_with(&not_proto, FUNC_ADDR, offset, Some(&k)),
+        Some(Check::TypeIdInvalid)
+    );
+
+    // Plain 6.18 reads a 24-byte header: the layout fields are non-zero.
+    let plain = Options::default();
+    let v = verify(&blob, &plain);
+    assert_eq!(v.failure.map(|f| f.check), Some(Check::HeaderTailNotZero));
+    match btfcheck::oracle::btf_load(&blob, 1, 1 << 20) {
+        Ok(kernel) => {
+            assert_eq!(kernel.errno, v.errno());
+            assert_eq!(kernel.log, btfcheck::diag::kernel_log::render(&v));
+        }
+        Err(e) => eprintln!("live-kernel comparison skipped: {e}"),
+    }
+}
+
+/// `dump --exact --feature func-addr` writes FUNC_ADDR records as records,
+/// and `asm` turns the text back into the same bytes.
+#[test]
+fn func_addr_text_round_trips() {
+    let blob = func_addrs(|b, _, p| {
+        b.func_addr("kflagged", p, u64::MAX, 3);
+    });
+    let text = btfcheck::text::write_exact_in(&blob, &rules(FUNC_ADDR).shapes());
+    assert!(
+        text.contains("[7] FUNC_ADDR 'kflagged' type_id=2 addr=0xffffffffffffffff flags=0x3\n"),
+        "{text}"
+    );
+    assert_eq!(btfcheck::text::assemble(&text).unwrap(), blob);
+    // Without the feature the records stay raw words, still exact.
+    let raw = btfcheck::text::write_exact(&blob);
+    assert!(!raw.contains("FUNC_ADDR"));
+    assert_eq!(btfcheck::text::assemble(&raw).unwrap(), blob);
 }

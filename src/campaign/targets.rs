@@ -112,6 +112,7 @@ pub fn kernel_diff(data: &[u8]) {
     let opts = Options {
         profile: PROFILE,
         vmlinux: Some(VMLINUX.get_or_init(|| KernelBtf::from_path("/sys/kernel/btf/vmlinux"))),
+        ..Options::default()
     };
     if let Ok(c) = compare(&blob, &opts) {
         assert!(

@@ -79,6 +79,7 @@ pub fn run(args: CompareArgs) -> i32 {
     let opts = |profile| Options {
         profile,
         vmlinux: Some(&vmlinux),
+        ..Options::default()
     };
     let (before, after) = (opts(from), opts(to));
 

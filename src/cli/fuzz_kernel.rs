@@ -180,6 +180,7 @@ pub fn run(args: FuzzKernelArgs) -> i32 {
     let opts = Options {
         profile: plan.profile,
         vmlinux: Some(&vmlinux),
+        ..Options::default()
     };
     eprintln!(
         "fuzz-kernel: seed {}, cases {}..{}, {jobs} jobs, Linux {} as the oracle, profile {}",

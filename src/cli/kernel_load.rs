@@ -71,9 +71,18 @@ pub fn run(args: KernelLoadArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
+    let func_addr = match args.rules.func_addr_inputs(&profile) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("btfcheck: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let opts = Options {
         profile,
         vmlinux: vmlinux.as_ref(),
+        kaslr_offset: func_addr.kaslr_offset,
+        kallsyms: func_addr.kallsyms.as_ref(),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -5,6 +5,7 @@ mod compare;
 #[cfg(feature = "arbitrary")]
 mod fuzz_kernel;
 mod kernel_load;
+mod proto;
 mod text;
 mod verify;
 
@@ -53,6 +54,8 @@ enum Command {
     /// verdict or message changed, then "N blobs: A newly accepted,
     /// R newly rejected, M message changed".
     Compare(compare::CompareArgs),
+    /// Build blobs for proposals from real data (`proto func-addr`).
+    Proto(proto::ProtoArgs),
     /// Differential campaign: generate blobs (btf-smith valid and faulted,
     /// mutated corpus blobs), load each into the live kernel and verify it
     /// with btfcheck; report every disagreement in verdict, errno or log.
@@ -118,6 +121,7 @@ pub fn main() -> i32 {
             EXIT_OK
         }
         Command::Compare(args) => compare::run(args),
+        Command::Proto(args) => proto::run(args),
         Command::Profiles => {
             for p in Profile::ALL {
                 println!(
@@ -143,6 +147,28 @@ pub struct RulesArgs {
     /// --profile).
     #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
     pub feature: Vec<String>,
+    /// func-addr: add this base (hex, e.g. 0x1e000000) to every FUNC_ADDR
+    /// address before it is checked, as the kernel relocates at boot.
+    #[arg(long, value_name = "HEX", value_parser = parse_hex_u64)]
+    pub kaslr_offset: Option<u64>,
+    /// func-addr: confirm every FUNC_ADDR (name, relocated address) against
+    /// the text symbols of a kallsyms-format file (e.g. /proc/kallsyms, as
+    /// root).
+    #[arg(long, value_name = "FILE")]
+    pub kallsyms: Option<String>,
+}
+
+/// A hexadecimal u64, with or without `0x`.
+pub fn parse_hex_u64(s: &str) -> Result<u64, String> {
+    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    u64::from_str_radix(digits, 16).map_err(|e| format!("'{s}' is not a 64-bit hex number: {e}"))
+}
+
+/// What func-addr checks consult beyond the blob.
+#[derive(Default)]
+pub struct FuncAddrInputs {
+    pub kaslr_offset: u64,
+    pub kallsyms: Option<btfcheck::kallsyms::Kallsyms>,
 }
 
 impl RulesArgs {
@@ -152,6 +178,33 @@ impl RulesArgs {
             p = p.with_feature(f)?;
         }
         Ok(p)
+    }
+
+    /// `--kaslr-offset` and `--kallsyms`, which only the func-addr feature
+    /// reads (asking for them without it is a usage error, not a no-op).
+    pub fn func_addr_inputs(&self, profile: &Profile) -> Result<FuncAddrInputs, String> {
+        let wanted = self.kaslr_offset.is_some() || self.kallsyms.is_some();
+        if wanted && !profile.has(btfcheck::profile::Features::FUNC_ADDR) {
+            return Err(
+                "--kaslr-offset and --kallsyms check FUNC_ADDR records: add the func-addr \
+                        feature (--feature func-addr)"
+                    .to_string(),
+            );
+        }
+        let kallsyms = match &self.kallsyms {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("--kallsyms {path}: {e}"))?;
+                Some(
+                    btfcheck::kallsyms::Kallsyms::parse(&text)
+                        .map_err(|e| format!("--kallsyms {path}: {e}"))?,
+                )
+            }
+        };
+        Ok(FuncAddrInputs {
+            kaslr_offset: self.kaslr_offset.unwrap_or(0),
+            kallsyms,
+        })
     }
 }
 

@@ -35,6 +35,15 @@ pub struct DumpArgs {
     /// Treat inputs as raw BTF even without the BTF magic.
     #[arg(long)]
     raw: bool,
+    /// With --exact: also decode the kinds these proposed features add
+    /// (`func-addr`: FUNC_ADDR records), instead of leaving them raw words.
+    #[arg(
+        long,
+        value_name = "NAME[,NAME...]",
+        value_delimiter = ',',
+        requires = "exact"
+    )]
+    feature: Vec<String>,
 }
 
 pub fn dump(args: DumpArgs) -> i32 {
@@ -46,6 +55,17 @@ pub fn dump(args: DumpArgs) -> i32 {
         eprintln!("btfcheck: --exact takes no --format, --pretty or --base (it writes the blob as it is)");
         return EXIT_ERROR;
     }
+    let mut rules = btfcheck::Profile::LINUX_6_18;
+    for f in &args.feature {
+        match rules.with_feature(f) {
+            Ok(r) => rules = r,
+            Err(e) => {
+                eprintln!("btfcheck: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
+    let shapes = rules.shapes();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut status = EXIT_OK;
@@ -65,7 +85,10 @@ pub fn dump(args: DumpArgs) -> i32 {
             }
         };
         if args.exact {
-            if out.write_all(text::write_exact(input.btf()).as_bytes()).is_err() {
+            if out
+                .write_all(text::write_exact_in(input.btf(), &shapes).as_bytes())
+                .is_err()
+            {
                 return EXIT_ERROR;
             }
             continue;

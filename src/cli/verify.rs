@@ -81,9 +81,18 @@ pub fn run(args: VerifyArgs) -> i32 {
     } else {
         readable(VMLINUX).then(|| KernelBtf::from_path(VMLINUX))
     };
+    let func_addr = match args.rules.func_addr_inputs(&profile) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("btfcheck: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let opts = Options {
         profile,
         vmlinux: vmlinux.as_ref(),
+        kaslr_offset: func_addr.kaslr_offset,
+        kallsyms: func_addr.kallsyms.as_ref(),
     };
 
     let stdout = std::io::stdout();

@@ -3,7 +3,7 @@
 
 use super::kernel_log;
 use super::messages::{is_proposal, message, rule, special_field_explanation};
-use crate::raw::{Kind, RecordCursor, TypeRecord};
+use crate::raw::{Kind, TypeRecord};
 use crate::verify::error::{errno, Check, Site, Stage};
 use crate::verify::{Note, Verification};
 use std::fmt::Write as _;
@@ -18,7 +18,7 @@ pub fn failing_record<'a>(v: &Verification<'a>) -> Option<(u32, TypeRecord<'a>)>
         return btf.by_id(id).map(|r| (id, r));
     }
     // Records before the failing one were whole; the failing one may not be.
-    let mut cursor = RecordCursor::new(btf.types);
+    let mut cursor = btf.cursor();
     for _ in 1..id {
         cursor.next_whole()?;
     }
@@ -34,10 +34,10 @@ pub fn kind_counts(v: &Verification<'_>) -> Vec<(Kind, u32)> {
     for slot in btf.slots.iter().skip(1) {
         counts[slot.kind().0 as usize & 31] += 1;
     }
-    Kind::ALL
-        .iter()
+    (0..32u8)
+        .map(Kind)
         .filter(|k| counts[k.0 as usize] > 0)
-        .map(|k| (*k, counts[k.0 as usize]))
+        .map(|k| (k, counts[k.0 as usize]))
         .collect()
 }
 
@@ -152,7 +152,7 @@ pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> Str
                             format!("'{}'", printable(n))
                         }),
                 };
-                let _ = writeln!(out, "  type:    [{id}] {} {name}", rec.kind());
+                let _ = writeln!(out, "  type:    [{id}] {} {name}", v.kind_label(rec.kind()));
                 let element = match f.site {
                     Site::Member { index, .. } => Some(("member", index)),
                     Site::Enumerator { index, .. } => Some(("enumerator", index)),
@@ -203,7 +203,10 @@ pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> Str
     if kinds && walked_all {
         let counts = kind_counts(v);
         if !counts.is_empty() {
-            let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let list: Vec<String> = counts
+                .iter()
+                .map(|(k, n)| format!("{} {n}", v.kind_label(*k)))
+                .collect();
             let _ = writeln!(out, "  kinds:   {}", list.join(", "));
         }
     }

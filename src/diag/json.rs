@@ -26,7 +26,7 @@ pub fn render(file: &str, v: &Verification<'_>) -> Value {
         "errno_name": errno::name(v.errno()),
         "message": message,
         "type_id": f.and_then(|f| f.type_id()),
-        "kind": record.as_ref().map(|(_, r)| r.kind().to_string()),
+        "kind": record.as_ref().map(|(_, r)| v.kind_label(r.kind())),
         "offset": f.and_then(|f| f.offset),
         "stage": f.map(|f| f.stage.as_str()),
         "rule": f.map(|f| rule(&f.check)),

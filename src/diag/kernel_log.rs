@@ -11,7 +11,7 @@
 
 use super::klog::{Keep, KernelLogWriter};
 use super::messages::message;
-use crate::raw::{Kind, RecordCursor, Strings, TypeRecord};
+use crate::raw::{Kind, Shapes, Strings, TypeRecord};
 use crate::verify::error::{Check, Site, Stage};
 use crate::verify::meta::{member_bit_offset, member_bitfield_size};
 use crate::verify::Verification;
@@ -19,17 +19,19 @@ use crate::verify::Verification;
 struct Renderer<'a> {
     w: KernelLogWriter,
     strings: Strings<'a>,
+    shapes: Shapes,
 }
 
 impl<'a> Renderer<'a> {
     /// `[id] KIND name` plus a space when details follow (one call).
     fn type_head(&mut self, id: u32, rec: &TypeRecord<'_>, details: bool) {
         let strings = self.strings;
+        let kind = self.shapes.name(rec.kind());
         self.w.call(|w| {
             w.b(b"[");
             w.u(id as u64);
             w.b(b"] ");
-            w.b(rec.kind().display_name().as_bytes());
+            w.b(kind.as_bytes());
             w.b(b" ");
             w.b(strings.log_name(rec.name_off()));
             if details {
@@ -106,6 +108,18 @@ impl<'a> Renderer<'a> {
                 w.i(rec.component_idx() as i64);
             }),
             Kind::FUNC_PROTO => self.proto_details(rec),
+            // func-addr: in the style of FUNC's line, plus the tail.
+            Kind::FUNC_ADDR if self.shapes.name(Kind::FUNC_ADDR) == "FUNC_ADDR" => {
+                let fa = rec.func_addr();
+                self.w.call(|w| {
+                    w.b(b"type_id=");
+                    w.u(c.type_id() as u64);
+                    w.b(b" addr=0x");
+                    w.x(fa.addr);
+                    w.b(b" flags=0x");
+                    w.x(fa.flags);
+                });
+            }
             _ => {}
         }
     }
@@ -392,7 +406,8 @@ fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLo
         }
     }
     let strings = v.btf.as_ref().map(|b| b.strings).unwrap_or_default();
-    let mut r = Renderer { w, strings };
+    let shapes = v.btf.as_ref().map_or(Shapes::KERNEL, |b| b.shapes);
+    let mut r = Renderer { w, strings, shapes };
     if from == From::Start {
         r.header(v);
     }
@@ -418,7 +433,7 @@ fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLo
     let kept_last = btf.nr_types().saturating_sub(1);
 
     // Replay the meta pass's dumps.
-    let mut cursor = RecordCursor::new(btf.types);
+    let mut cursor = btf.cursor();
     let mut id = 1u32;
     let mut failing: Option<TypeRecord<'_>> = None;
     if !(meta_failed && stop_id.is_none()) {

@@ -105,8 +105,8 @@ impl KernelLogWriter {
         self.b(s.as_bytes());
     }
 
-    /// `%x`: lowercase hex, no prefix.
-    pub fn x(&mut self, v: u32) {
+    /// `%x` / `%llx`: lowercase hex, no prefix.
+    pub fn x(&mut self, v: impl std::fmt::LowerHex) {
         let s = format!("{v:x}");
         self.b(s.as_bytes());
     }

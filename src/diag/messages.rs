@@ -91,6 +91,18 @@ pub fn message(check: &Check) -> Option<Cow<'static, str>> {
         LayoutTooSmall => "Layout section is too small",
         LayoutLenNotMultiple => "layout_len is not multiple of 4",
         LayoutTooBig => "Layout section is too big",
+        // Proposal text (skip-unknown-kinds, func-addr).
+        LayoutKindMismatch { kind } => return Some(format!("Invalid layout for kind:{kind}").into()),
+        FuncAddrFlagsReserved { flags } => return Some(format!("Invalid func_addr flags:{flags:x}").into()),
+        FuncAddrZero => "Invalid func_addr address",
+        FuncAddrRelocOverflow => "func_addr address overflows after relocation",
+        FuncAddrDuplicate { first } => {
+            return Some(format!("func_addr address already used by type_id={first}").into())
+        }
+        FuncAddrNotInKallsyms => "func_addr name not in kallsyms",
+        FuncAddrMismatch { addr } => {
+            return Some(format!("func_addr address 0x{addr:x} does not match kallsyms").into())
+        }
     };
     Some(Cow::Borrowed(s))
 }
@@ -110,6 +122,13 @@ pub fn is_proposal(check: &Check) -> bool {
             | LayoutTooSmall
             | LayoutLenNotMultiple
             | LayoutTooBig
+            | LayoutKindMismatch { .. }
+            | FuncAddrFlagsReserved { .. }
+            | FuncAddrZero
+            | FuncAddrRelocOverflow
+            | FuncAddrDuplicate { .. }
+            | FuncAddrNotInKallsyms
+            | FuncAddrMismatch { .. }
     )
 }
 
@@ -198,6 +217,13 @@ pub fn rule(check: &Check) -> String {
         LayoutTooSmall => "layout.too_small",
         LayoutLenNotMultiple => "layout.len_not_multiple",
         LayoutTooBig => "layout.too_big",
+        LayoutKindMismatch { .. } => "proposal.skip_unknown_kinds.layout_mismatch",
+        FuncAddrFlagsReserved { .. } => "proposal.func_addr.flags",
+        FuncAddrZero => "proposal.func_addr.zero",
+        FuncAddrRelocOverflow => "proposal.func_addr.reloc_overflow",
+        FuncAddrDuplicate { .. } => "proposal.func_addr.duplicate",
+        FuncAddrNotInKallsyms => "proposal.func_addr.kallsyms_name",
+        FuncAddrMismatch { .. } => "proposal.func_addr.kallsyms_addr",
         TypeTagAfterModifier => "type_tag.after_modifier",
         ModifierChainTooLong => "type_tag.chain_too_long",
         SpecialField(e) => match e {

@@ -81,6 +81,16 @@ kinds! {
 }
 
 impl Kind {
+    /// The `func-addr` proposal's kind (P4): a kernel function's address.
+    /// Not a kernel kind; known only where a [`Shapes`] table adds it. 20-22
+    /// are taken by the 2025 location-kinds RFC, so the prototype uses 23.
+    pub const FUNC_ADDR: Kind = Kind(23);
+    /// Tail of a FUNC_ADDR record: `u32 addr_lo, u32 addr_hi, u32 flags`.
+    pub const FUNC_ADDR_TAIL: Tail = Tail {
+        fixed: 12,
+        per_vlen: 0,
+    };
+
     /// Name for display; unknown numbers print as `UNKNOWN(n)`-free `UNKN`,
     /// which is what the kernel's table would give for kind 0.
     pub fn display_name(self) -> &'static str {
@@ -115,8 +125,10 @@ impl Kind {
 
     /// Kinds that may never be the target of another type
     /// (`btf_type_is_resolve_source_only`).
+    /// Kinds past the kernel's table (FUNC_ADDR, kinds skipped by their
+    /// layout entry) are never valid targets either.
     pub fn is_source_only(self) -> bool {
-        matches!(self, Kind::VAR | Kind::DECL_TAG | Kind::DATASEC)
+        matches!(self, Kind::VAR | Kind::DECL_TAG | Kind::DATASEC) || self.0 > Kind::MAX_KNOWN
     }
 
     /// Kinds the resolve pass visits (`btf_type_needs_resolve`).
@@ -132,6 +144,7 @@ impl Kind {
                     | Kind::FUNC
                     | Kind::DECL_TAG
                     | Kind::DATASEC
+                    | Kind::FUNC_ADDR
             )
     }
 
@@ -141,6 +154,93 @@ impl Kind {
             self,
             Kind::FUNC | Kind::STRUCT | Kind::UNION | Kind::VAR | Kind::TYPEDEF
         )
+    }
+}
+
+/// How a reader sizes and names records: which kinds it knows and each
+/// one's tail. The kernel's table, cut to a profile's kinds, plus whatever
+/// a rule set adds: the FUNC_ADDR kind, or kinds a layout section describes
+/// (`skip-unknown-kinds`), which are sized but otherwise left unchecked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shapes {
+    tails: [(u32, u32); 32],
+    /// Bit `k`: kind `k` is known.
+    known: u32,
+    /// Bit `k`: kind `k` is known only through a layout entry.
+    described: u32,
+}
+
+impl Shapes {
+    /// Every kind Linux 6.18 knows (1..=19).
+    pub const KERNEL: Shapes = Shapes::kernel_up_to(Kind::MAX_KNOWN);
+
+    /// The kernel's kinds 1..=`max_kind`.
+    pub const fn kernel_up_to(max_kind: u8) -> Shapes {
+        let mut known = 0u32;
+        let mut k = 1;
+        while k <= max_kind as usize && k < 32 {
+            known |= 1 << k;
+            k += 1;
+        }
+        let mut tails = Kind::TAIL_TABLE;
+        let mut k = max_kind as usize + 1;
+        while k < 32 {
+            tails[k] = (0, 0);
+            k += 1;
+        }
+        Shapes {
+            tails,
+            known,
+            described: 0,
+        }
+    }
+
+    /// This table plus `kind` with `tail`, as a first-class kind.
+    pub const fn with(mut self, kind: Kind, tail: Tail) -> Shapes {
+        let k = kind.0 as usize & 31;
+        self.tails[k] = (tail.fixed, tail.per_vlen);
+        self.known |= 1 << k;
+        self
+    }
+
+    /// This table plus `kind`, sized from a layout entry but not checked.
+    pub const fn with_described(mut self, kind: Kind, tail: Tail) -> Shapes {
+        self = self.with(kind, tail);
+        self.described |= 1 << (kind.0 as usize & 31);
+        self
+    }
+
+    #[inline]
+    pub fn knows(&self, kind: Kind) -> bool {
+        kind.0 < 32 && self.known & (1 << kind.0) != 0
+    }
+
+    /// Known only through the layout section.
+    #[inline]
+    pub fn is_described(&self, kind: Kind) -> bool {
+        kind.0 < 32 && self.described & (1 << kind.0) != 0
+    }
+
+    #[inline]
+    pub fn tail(&self, kind: Kind) -> Option<Tail> {
+        self.knows(kind).then(|| {
+            let (fixed, per_vlen) = self.tails[kind.0 as usize];
+            Tail { fixed, per_vlen }
+        })
+    }
+
+    /// The tail length a record of `kind` with `vlen` elements claims.
+    #[inline]
+    pub fn tail_len(&self, kind: Kind, vlen: u16) -> Option<u32> {
+        self.tail(kind).map(|t| t.fixed + t.per_vlen * vlen as u32)
+    }
+
+    /// Display name: the kernel's, `FUNC_ADDR`, or `UNKN`.
+    pub fn name(&self, kind: Kind) -> &'static str {
+        if kind == Kind::FUNC_ADDR && self.knows(kind) && !self.is_described(kind) {
+            return "FUNC_ADDR";
+        }
+        kind.display_name()
     }
 }
 

@@ -7,6 +7,6 @@ pub mod strings;
 pub mod types;
 
 pub use header::Header;
-pub use kind::{Kind, Tail};
+pub use kind::{Kind, Shapes, Tail};
 pub use strings::Strings;
-pub use types::{Array, CommonType, Enumerator, Member, Param, RecordCursor, SecInfo, TypeRecord};
+pub use types::{Array, CommonType, Enumerator, FuncAddr, Member, Param, RecordCursor, SecInfo, TypeRecord};

@@ -8,7 +8,7 @@
 //! Views are zero-copy: a [`TypeRecord`] borrows its tail from the blob and
 //! decodes elements on demand. Nothing here judges validity.
 
-use super::kind::Kind;
+use super::kind::{Kind, Shapes};
 use nom::number::complete::le_u32;
 use nom::{IResult, Parser};
 
@@ -76,10 +76,17 @@ impl CommonType {
         self.size_type
     }
 
-    /// Tail length this record claims (fixed + vlen elements), for a known kind.
+    /// Tail length this record claims (fixed + vlen elements), for a kind
+    /// the kernel knows.
     pub fn tail_len(&self) -> Option<u32> {
         let t = self.kind().tail()?;
         Some(t.fixed + t.per_vlen * self.vlen() as u32)
+    }
+
+    /// Tail length under a reader's kind table.
+    #[inline]
+    pub fn tail_len_in(&self, shapes: &Shapes) -> Option<u32> {
+        shapes.tail_len(self.kind(), self.vlen())
     }
 }
 
@@ -114,6 +121,23 @@ pub struct Enumerator {
     pub name_off: u32,
     /// The value's bits: 32-bit enums zero-extended.
     pub value: u64,
+}
+
+/// FUNC_ADDR's tail: `u32 addr_lo; u32 addr_hi; u32 flags;`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncAddr {
+    /// The link-time address (`addr_hi << 32 | addr_lo`).
+    pub addr: u64,
+    pub flags: u32,
+}
+
+impl FuncAddr {
+    /// The function is a kfunc.
+    pub const KFUNC: u32 = 1 << 0;
+    /// The function can be traced (fentry/kprobe).
+    pub const TRACEABLE: u32 = 1 << 1;
+    /// Every flag bit the proposal defines.
+    pub const DEFINED: u32 = FuncAddr::KFUNC | FuncAddr::TRACEABLE;
 }
 
 /// `struct btf_var_secinfo { u32 type; u32 offset; u32 size; }`
@@ -189,6 +213,13 @@ impl<'a> TypeRecord<'a> {
     /// DECL_TAG's `component_idx`.
     pub fn component_idx(&self) -> i32 {
         u32_at(self.tail, 0) as i32
+    }
+    /// FUNC_ADDR's tail (the `func-addr` proposal).
+    pub fn func_addr(&self) -> FuncAddr {
+        FuncAddr {
+            addr: u32_at(self.tail, 0) as u64 | (u32_at(self.tail, 4) as u64) << 32,
+            flags: u32_at(self.tail, 8),
+        }
     }
     /// Member `i` of a STRUCT/UNION.
     #[inline]
@@ -272,11 +303,21 @@ impl<'a> TypeRecord<'a> {
 pub struct RecordCursor<'a> {
     types: &'a [u8],
     pos: usize,
+    shapes: Shapes,
 }
 
 impl<'a> RecordCursor<'a> {
+    /// A cursor that sizes records with the kernel's kind table.
     pub fn new(types: &'a [u8]) -> Self {
-        RecordCursor { types, pos: 0 }
+        RecordCursor::with_shapes(types, Shapes::KERNEL)
+    }
+    /// A cursor that sizes records with `shapes`.
+    pub fn with_shapes(types: &'a [u8], shapes: Shapes) -> Self {
+        RecordCursor {
+            types,
+            pos: 0,
+            shapes,
+        }
     }
     /// Offset of the next record inside the type section.
     pub fn pos(&self) -> u32 {
@@ -297,7 +338,7 @@ impl<'a> RecordCursor<'a> {
     /// past it; `None` at the end or at a record that cannot be read whole.
     pub fn next_whole(&mut self) -> Option<TypeRecord<'a>> {
         let common = self.peek_common()?;
-        let tail = common.tail_len()?;
+        let tail = common.tail_len_in(&self.shapes)?;
         if self.left() - COMMON_LEN < tail {
             return None;
         }
@@ -308,7 +349,7 @@ impl<'a> RecordCursor<'a> {
     /// (a record cut short shows its header alone); does not move.
     pub fn peek_partial(&self) -> Option<TypeRecord<'a>> {
         let common = self.peek_common()?;
-        let tail = common.tail_len().unwrap_or(0);
+        let tail = common.tail_len_in(&self.shapes).unwrap_or(0);
         let tail = if self.left() - COMMON_LEN >= tail { tail } else { 0 };
         let start = self.pos + COMMON_LEN as usize;
         Some(TypeRecord {

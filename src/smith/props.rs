@@ -14,6 +14,7 @@ fn options(profile: Profile) -> Options<'static> {
     Options {
         profile,
         vmlinux: None,
+        ..Options::default()
     }
 }
 

@@ -13,7 +13,7 @@ mod parse;
 mod write;
 
 pub use parse::{assemble, AsmError};
-pub use write::{write_exact, write_readable};
+pub use write::{write_exact, write_exact_in, write_readable, write_readable_in};
 
 #[cfg(test)]
 mod tests;

@@ -191,6 +191,9 @@ fn key_values<'t>(line: &Line<'_>, toks: &[(&'t str, usize)]) -> Result<KeyValue
 }
 
 fn kind_by_name(name: &str) -> Option<Kind> {
+    if name == "FUNC_ADDR" {
+        return Some(Kind::FUNC_ADDR);
+    }
     Kind::ALL.iter().copied().find(|k| k.display_name() == name)
 }
 
@@ -850,6 +853,12 @@ fn encode<'t>(rec: &Record<'t>, strings: &mut StringTable<'t>, out: &mut Vec<u8>
             let idx = i32::try_from(idx)
                 .map_err(|_| at(1, format!("component_idx={idx} does not fit in 32 bits")))?;
             tail.push(idx as u32);
+        }
+        Kind::FUNC_ADDR => {
+            size_type = k.u32("type_id", None)?;
+            // Any 64-bit value (parse_int keeps u64 bits).
+            let addr = k.num("addr", None)? as u64;
+            tail.extend([addr as u32, (addr >> 32) as u32, k.u32("flags", Some(0))?]);
         }
         _ => return Err(at(1, format!("kind {kind} cannot be written as a record"))),
     }

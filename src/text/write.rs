@@ -3,7 +3,7 @@
 use super::escape::quote;
 use crate::raw::header::{Header, HEADER_LEN};
 use crate::raw::types::{CommonType, INFO_MASK};
-use crate::raw::{Kind, RecordCursor, TypeRecord};
+use crate::raw::{Kind, RecordCursor, Shapes, TypeRecord};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -82,16 +82,22 @@ fn linkage(out: &mut String, v: u32) {
 /// records alone (standard header and string section rebuilt by `asm`) when
 /// that reproduces the bytes, else the exact form.
 pub fn write_readable(blob: &[u8]) -> String {
-    if let Some(plain) = write_plain(blob) {
+    write_readable_in(blob, &Shapes::KERNEL)
+}
+
+/// [`write_readable`], decoding the kinds `shapes` knows (e.g. FUNC_ADDR
+/// under func-addr); others stay raw words.
+pub fn write_readable_in(blob: &[u8], shapes: &Shapes) -> String {
+    if let Some(plain) = write_plain(blob, shapes) {
         if super::assemble(&plain).is_ok_and(|b| b == blob) {
             return plain;
         }
     }
-    write_exact(blob)
+    write_exact_in(blob, shapes)
 }
 
 /// Records only, names as text; `None` when the layout is not the standard one.
-fn write_plain(blob: &[u8]) -> Option<String> {
+fn write_plain(blob: &[u8], shapes: &Shapes) -> Option<String> {
     let h = Header::copied_from(blob, HEADER_LEN);
     if blob.len() < HEADER_LEN as usize
         || h.hdr_len != HEADER_LEN
@@ -105,12 +111,17 @@ fn write_plain(blob: &[u8]) -> Option<String> {
     let mut names = Names::new(Some(strings));
     names.always_text = true;
     let mut out = String::new();
-    write_types(&mut out, types, &names);
+    write_types(&mut out, types, &names, shapes);
     Some(out)
 }
 
 /// The exact text of `blob`.
 pub fn write_exact(blob: &[u8]) -> String {
+    write_exact_in(blob, &Shapes::KERNEL)
+}
+
+/// [`write_exact`], decoding the kinds `shapes` knows.
+pub fn write_exact_in(blob: &[u8], shapes: &Shapes) -> String {
     let mut out = String::with_capacity(blob.len() * 4 + 256);
     let _ = writeln!(
         out,
@@ -161,7 +172,7 @@ pub fn write_exact(blob: &[u8]) -> String {
         hex_lines(&mut out, "bytes", "", &blob[at as usize..a as usize]);
         if is_types {
             out.push_str("types\n");
-            write_types(&mut out, &blob[a as usize..b as usize], &names);
+            write_types(&mut out, &blob[a as usize..b as usize], &names, shapes);
         } else {
             out.push_str("strings\n");
             write_strings(&mut out, &blob[a as usize..b as usize]);
@@ -193,8 +204,8 @@ fn write_strings(out: &mut String, s: &[u8]) {
     }
 }
 
-fn write_types(out: &mut String, types: &[u8], names: &Names<'_>) {
-    let mut cursor = RecordCursor::new(types);
+fn write_types(out: &mut String, types: &[u8], names: &Names<'_>, shapes: &Shapes) {
+    let mut cursor = RecordCursor::with_shapes(types, *shapes);
     // Kind and name of each record, for the DATASEC entry comments.
     let mut seen: Vec<(Kind, u32)> = vec![(Kind(0), 0)];
     let mut id = 1u32;
@@ -209,7 +220,7 @@ fn write_types(out: &mut String, types: &[u8], names: &Names<'_>) {
             hex_lines(out, "bytes", "", rest);
             return;
         };
-        let Some(tail) = common.tail_len() else {
+        let Some(tail) = common.tail_len_in(shapes) else {
             let _ = writeln!(
                 out,
                 "# record [{id}]: unknown kind {}; the rest cannot be decoded",
@@ -229,7 +240,7 @@ fn write_types(out: &mut String, types: &[u8], names: &Names<'_>) {
             return;
         }
         let rec = cursor.take(common, tail);
-        write_record(out, id, &rec, names, &seen);
+        write_record(out, id, &rec, names, &seen, shapes);
         seen.push((rec.kind(), rec.name_off()));
         id += 1;
     }
@@ -248,10 +259,17 @@ fn raw_words(out: &mut String, rest: &[u8]) {
     hex_lines(out, "bytes", "", &rest[whole..]);
 }
 
-fn write_record(out: &mut String, id: u32, rec: &TypeRecord<'_>, names: &Names<'_>, seen: &[(Kind, u32)]) {
+fn write_record(
+    out: &mut String,
+    id: u32,
+    rec: &TypeRecord<'_>,
+    names: &Names<'_>,
+    seen: &[(Kind, u32)],
+    shapes: &Shapes,
+) {
     let c: CommonType = rec.common;
     let kind = rec.kind();
-    let _ = write!(out, "[{id}] {} ", kind.display_name());
+    let _ = write!(out, "[{id}] {} ", shapes.name(kind));
     names.write(out, c.name_off);
     let shows_vlen = matches!(
         kind,
@@ -345,6 +363,16 @@ fn write_record(out: &mut String, id: u32, rec: &TypeRecord<'_>, names: &Names<'
                 " type_id={} component_idx={}",
                 c.type_id(),
                 rec.component_idx()
+            );
+        }
+        Kind::FUNC_ADDR => {
+            let fa = rec.func_addr();
+            let _ = write!(
+                out,
+                " type_id={} addr=0x{:x} flags=0x{:x}",
+                c.type_id(),
+                fa.addr,
+                fa.flags
             );
         }
         _ => {}

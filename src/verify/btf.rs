@@ -2,7 +2,7 @@
 //! type table the meta pass builds, and id lookups the later passes share.
 
 use crate::raw::types::{u32_at, COMMON_LEN};
-use crate::raw::{CommonType, Header, Kind, Strings, TypeRecord};
+use crate::raw::{CommonType, Header, Kind, Shapes, Strings, TypeRecord};
 
 /// Record position used for VOID (id 0), which has no bytes.
 pub const VOID_POS: u32 = u32::MAX;
@@ -162,6 +162,9 @@ pub struct Btf<'a> {
     pub records_walked: u32,
     /// Identifier checks already made on this string section.
     pub idents: super::names::IdentCache,
+    /// The kinds the rules know and their record sizes (the kernel's table,
+    /// plus what proposals and a layout section add).
+    pub shapes: Shapes,
 }
 
 impl<'a> Btf<'a> {
@@ -212,8 +215,7 @@ impl<'a> Btf<'a> {
             info: u32_at(self.types, p + 4),
             size_type: u32_at(self.types, p + 8),
         };
-        let (fixed, per) = Kind::TAIL_TABLE[common.kind().0 as usize];
-        let tail_len = (fixed + per * common.vlen() as u32) as usize;
+        let tail_len = self.shapes.tail_len(common.kind(), common.vlen()).unwrap_or(0) as usize;
         let start = p + COMMON_LEN as usize;
         TypeRecord {
             pos,
@@ -231,6 +233,11 @@ impl<'a> Btf<'a> {
     /// Absolute blob offset of a record position.
     pub fn abs(&self, pos: u32) -> u64 {
         self.types_start + pos as u64
+    }
+
+    /// A cursor over the type section that sizes records as the meta pass did.
+    pub fn cursor(&self) -> crate::raw::RecordCursor<'a> {
+        crate::raw::RecordCursor::with_shapes(self.types, self.shapes)
     }
 
     /// `btf_name_valid_identifier` for a valid offset (memoised).

@@ -60,6 +60,9 @@ pub enum Stage {
     TypeTags,
     /// `btf_parse_struct_metas()` and the field checks after it.
     StructMetas,
+    /// func-addr: whole-blob FUNC_ADDR rules (relocation, unique addresses,
+    /// the kallsyms cross-check), after the kernel's passes.
+    FuncAddrs,
 }
 
 impl Stage {
@@ -71,6 +74,7 @@ impl Stage {
             Stage::Meta => "meta",
             Stage::Resolve => "resolve",
             Stage::TypeTags => "type_tags",
+            Stage::FuncAddrs => "func_addrs",
             Stage::StructMetas => "struct_metas",
         }
     }
@@ -194,6 +198,29 @@ pub enum Check {
     LayoutLenNotMultiple,
     /// kind-layout: the layout section runs past the blob.
     LayoutTooBig,
+    /// skip-unknown-kinds: a layout entry sizes a known kind differently.
+    LayoutKindMismatch {
+        kind: u8,
+    },
+    /// func-addr: flag bits beyond kfunc/traceable.
+    FuncAddrFlagsReserved {
+        flags: u32,
+    },
+    /// func-addr: address 0.
+    FuncAddrZero,
+    /// func-addr: `--kaslr-offset` pushes the address past 2^64.
+    FuncAddrRelocOverflow,
+    /// func-addr: the address of an earlier FUNC_ADDR.
+    FuncAddrDuplicate {
+        first: u32,
+    },
+    /// func-addr with `--kallsyms`: no text symbol of this name.
+    FuncAddrNotInKallsyms,
+    /// func-addr with `--kallsyms`: text symbols of this name exist, none at
+    /// this address.
+    FuncAddrMismatch {
+        addr: u64,
+    },
     // type tags
     TypeTagAfterModifier,
     ModifierChainTooLong,

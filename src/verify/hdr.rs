@@ -7,6 +7,7 @@
 
 use super::error::{errno, Check, Failure, Site, Stage};
 use crate::raw::header::{read_hdr_len, Header, LayoutFields, HDR_LEN_END, MAGIC};
+use crate::raw::{Kind, Shapes, Tail};
 
 fn plain(check: Check, errno: i32, offset: u64) -> Failure {
     Failure {
@@ -85,6 +86,35 @@ fn check_layout(h: &Header, l: LayoutFields, blob_len: u32) -> Result<(), Failur
         return Err(plain(Check::LayoutTooBig, errno::EINVAL, 28));
     }
     Ok(())
+}
+
+/// skip-unknown-kinds: `base` plus every kind the layout section describes
+/// that `base` does not know. An entry for a kind `base` knows must give the
+/// same sizes, or the blob describes itself wrongly. Entry `k` describes
+/// kind `k` (entry 0 is UNKN); only the 32 kinds `info` can name are read.
+pub fn layout_shapes(h: &Header, l: LayoutFields, blob: &[u8], base: Shapes) -> Result<Shapes, Failure> {
+    let start = h.hdr_len as usize + l.off as usize;
+    let entries = blob.get(start..start + l.len as usize).unwrap_or_default();
+    let mut shapes = base;
+    for (k, e) in entries.chunks_exact(4).enumerate().take(32).skip(1) {
+        let kind = Kind(k as u8);
+        let tail = Tail {
+            fixed: e[0] as u32,
+            per_vlen: e[1] as u32,
+        };
+        match base.tail(kind) {
+            Some(known) if known != tail => {
+                return Err(plain(
+                    Check::LayoutKindMismatch { kind: kind.0 },
+                    errno::EINVAL,
+                    (start + 4 * k) as u64,
+                ));
+            }
+            Some(_) => {}
+            None => shapes = shapes.with_described(kind, tail),
+        }
+    }
+    Ok(shapes)
 }
 
 #[derive(Clone, Copy)]

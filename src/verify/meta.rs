@@ -9,7 +9,7 @@ use super::error::{errno, Check, Failure, Site, Stage};
 use super::names::is_section_name;
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
-use crate::raw::{CommonType, Kind, RecordCursor, TypeRecord};
+use crate::raw::{CommonType, FuncAddr, Kind, TypeRecord};
 
 /// `BTF_MAX_TYPE`: the largest type id a reference may hold.
 pub const MAX_TYPE_ID: u32 = 0xfffff;
@@ -79,6 +79,9 @@ impl Meta<'_, '_> {
             Kind::DATASEC => self.datasec(rec),
             Kind::FLOAT => self.float(rec),
             Kind::DECL_TAG => self.decl_tag(rec),
+            Kind::FUNC_ADDR if !self.btf.shapes.is_described(Kind::FUNC_ADDR) => self.func_addr(rec),
+            // skip-unknown-kinds: sized by the layout section, not checked.
+            k if self.btf.shapes.is_described(k) => Ok(()),
             // Unknown kinds were rejected before dispatch.
             _ => Err(self.fail(
                 Check::UnknownKind { kind: rec.kind().0 },
@@ -269,6 +272,25 @@ impl Meta<'_, '_> {
         Ok(())
     }
 
+    /// func-addr (P4): `name_off` names the function (the kernel's
+    /// identifier rule, which allows `.isra.0`-style suffixes), `type` is
+    /// checked at resolve like a FUNC's; the tail holds a non-zero address
+    /// and the defined flag bits only.
+    fn func_addr(&self, rec: &TypeRecord<'_>) -> MetaResult {
+        self.no_vlen_no_kflag(rec)?;
+        if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
+            return Err(self.type_err(rec, Check::NameInvalid));
+        }
+        let fa = rec.func_addr();
+        if fa.flags & !FuncAddr::DEFINED != 0 {
+            return Err(self.type_err(rec, Check::FuncAddrFlagsReserved { flags: fa.flags }));
+        }
+        if fa.addr == 0 {
+            return Err(self.type_err(rec, Check::FuncAddrZero));
+        }
+        Ok(())
+    }
+
     fn func_proto(&self, rec: &TypeRecord<'_>) -> MetaResult {
         if rec.name_off() != 0 {
             return Err(self.type_err(rec, Check::NameInvalid));
@@ -420,7 +442,7 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
 /// adds the type to the table (silently dropping it past the table cap, as
 /// the kernel does).
 pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failure> {
-    let mut cursor = RecordCursor::new(btf.types);
+    let mut cursor = btf.cursor();
     let cap = profile.limits.max_type_table as usize;
     // Resolved ids are stored in 20 bits.
     assert!(cap <= MAX_SLOT_ID as usize + 1, "type table cap too large");
@@ -443,7 +465,7 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failu
         };
         check_common(&meta, &common, pos)?;
         // Every known kind's tail: the length check comes first.
-        let tail_len = common.tail_len().unwrap_or(0);
+        let tail_len = common.tail_len_in(&btf.shapes).unwrap_or(0);
         let meta_left = left - COMMON_LEN;
         if meta_left < tail_len {
             return Err(meta.fail(
@@ -489,7 +511,7 @@ fn check_common(meta: &Meta<'_, '_>, common: &CommonType, pos: u32) -> MetaResul
         return Err(meta.fail(Check::InfoReservedBits { info: common.info }, plain, pos));
     }
     let kind = common.kind();
-    if kind.0 == 0 || kind.0 > meta.profile.limits.max_kind {
+    if !meta.btf.shapes.knows(kind) {
         return Err(meta.fail(Check::UnknownKind { kind: kind.0 }, plain, pos));
     }
     if !meta.btf.strings.offset_valid(common.name_off) {

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! size ─► hdr (header, sections) ─► strings ─► meta ─► resolve ─► type_tags ─► struct_metas
+//!                                                       (─► func_addrs, under func-addr)
 //! ```
 //!
 //! Each pass stops at the first error, as the kernel does, and reports a
@@ -11,6 +12,7 @@
 
 pub mod btf;
 pub mod error;
+pub mod func_addrs;
 pub mod hdr;
 pub mod meta;
 pub mod names;
@@ -32,6 +34,10 @@ pub struct Options<'k> {
     pub profile: Profile,
     /// The kernel's own BTF, for rules whose answer depends on it (kptrs).
     pub vmlinux: Option<&'k struct_metas::KernelBtf>,
+    /// func-addr: added to every FUNC_ADDR address (the KASLR load base).
+    pub kaslr_offset: u64,
+    /// func-addr: text symbols every FUNC_ADDR must match.
+    pub kallsyms: Option<&'k crate::kallsyms::Kallsyms>,
 }
 
 /// A note about the verdict that the kernel itself would not print.
@@ -65,6 +71,15 @@ impl Verification<'_> {
     pub fn accepted(&self) -> bool {
         self.failure.is_none()
     }
+    /// A kind's name as these rules know it: FUNC_ADDR under func-addr,
+    /// otherwise the kernel's name or `Kind(n)` for numbers it does not know.
+    pub fn kind_label(&self, kind: crate::raw::Kind) -> String {
+        match &self.btf {
+            Some(btf) if kind.name().is_none() && btf.shapes.knows(kind) => btf.shapes.name(kind).to_string(),
+            _ => kind.to_string(),
+        }
+    }
+
     /// The errno `BPF_BTF_LOAD` returns (0 when accepted), before any log
     /// buffer effects.
     pub fn errno(&self) -> i32 {
@@ -115,6 +130,12 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     v.layout = layout.filter(|_| header.hdr_len >= HEADER_LEN_LAYOUT);
     hdr::check_header(&header, layout, blob_len)?;
     hdr::check_strings(&header, blob)?;
+    let shapes = match v.layout {
+        Some(l) if profile.has(Features::SKIP_UNKNOWN_KINDS) => {
+            hdr::layout_shapes(&header, l, blob, profile.shapes())?
+        }
+        _ => profile.shapes(),
+    };
 
     let types_start = header.hdr_len as u64 + header.type_off as u64;
     let strings_start = header.hdr_len as u64 + header.str_off as u64;
@@ -129,6 +150,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         positions: Vec::new(),
         records_walked: 0,
         idents: names::IdentCache::new(&blob[strings_start as usize..]),
+        shapes,
     };
     let pre = |check| Failure {
         stage: Stage::Meta,
@@ -164,6 +186,10 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         let r = struct_metas::check(btf, opts.vmlinux, &mut notes);
         v.notes.extend(notes);
         r?;
+    }
+    if profile.has(Features::FUNC_ADDR) {
+        let btf = v.btf.as_ref().expect("set above");
+        func_addrs::check(btf, opts.kaslr_offset, opts.kallsyms)?;
     }
     Ok(())
 }

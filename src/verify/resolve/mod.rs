@@ -97,7 +97,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// takes the full walk, which reports the error.
     #[inline]
     fn resolve_func_directly(&mut self, id: u32, slot: Slot) -> bool {
-        if slot.kind() != Kind::FUNC || self.depth_limit == 0 {
+        if !matches!(slot.kind(), Kind::FUNC | Kind::FUNC_ADDR) || self.depth_limit == 0 {
             return false;
         }
         let proto_id = slot.type_id();
@@ -261,7 +261,9 @@ impl<'b, 'a> Resolver<'b, 'a> {
             Kind::STRUCT | Kind::UNION => self.struct_resolve(v),
             Kind::VAR => self.var_resolve(v.id),
             Kind::DATASEC => self.datasec_resolve(v),
-            Kind::FUNC => self.func_resolve(v.id),
+            // A FUNC_ADDR (func-addr) needs what a FUNC needs: a FUNC_PROTO
+            // with named parameters.
+            Kind::FUNC | Kind::FUNC_ADDR => self.func_resolve(v.id),
             Kind::DECL_TAG => self.decl_tag_resolve(v.id),
             // Kinds that never need resolving are never pushed.
             _ => Err(self.fail(
@@ -739,7 +741,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if k.is_composite() || k == Kind::DATASEC {
             return rid == 0 && rsize == 0;
         }
-        if k == Kind::DECL_TAG || k == Kind::FUNC {
+        if k == Kind::DECL_TAG || k == Kind::FUNC || k == Kind::FUNC_ADDR {
             return rid != 0 && rsize == 0;
         }
         if k.is_modifier() || k == Kind::PTR || k == Kind::VAR {
