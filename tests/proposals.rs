@@ -545,3 +545,125 @@ fn func_addr_text_round_trips() {
     assert!(!raw.contains("FUNC_ADDR"));
     assert_eq!(btfcheck::text::assemble(&raw).unwrap(), blob);
 }
+
+/// Kernel log and human diagnostic of `blob` under `r`, for snapshots.
+fn shown(name: &str, blob: &[u8], r: &str) -> String {
+    let opts = Options {
+        profile: rules(r),
+        ..Options::default()
+    };
+    let v = verify(blob, &opts);
+    let log = String::from_utf8(btfcheck::diag::kernel_log::render(&v)).unwrap();
+    let human = human::render_with(
+        name,
+        &v,
+        &human::HumanOptions {
+            timing: false,
+            kinds: false,
+        },
+    );
+    format!("=== {name} under {r}\n--- kernel log ---\n{log}\n--- human ---\n{human}")
+}
+
+/// One snapshot per feature: an example it accepts and one it rejects,
+/// each with the kernel log and the human diagnostic.
+#[test]
+fn feature_snapshots() {
+    let mixed = {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, INT_SIGNED);
+        let x = b.var("x", int, VAR_GLOBAL);
+        let e = b.var("CONFIG_HZ", int, VAR_EXTERN);
+        b.datasec(".data", 4, &[(x, 0, 4), (e, 0, 4)]);
+        b.build()
+    };
+    let kconfig = {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, INT_SIGNED);
+        let e = b.var("CONFIG_HZ", int, VAR_EXTERN);
+        b.datasec(".kconfig", 0, &[(e, 0, 4)]);
+        b.build()
+    };
+    let tagged = |value: &str| {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, INT_SIGNED);
+        let t = b.typedef("t", int);
+        b.decl_tag(value, t, -1);
+        b.build()
+    };
+    let cases: Vec<(&str, &str, Vec<u8>, Vec<u8>)> = vec![
+        (
+            "extern_func",
+            "linux-6.18+extern-func",
+            {
+                let mut b = BtfBuilder::new();
+                let int = b.int("int", 4, 32, INT_SIGNED);
+                let proto = b.func_proto(int, &[("", int)]);
+                let f = b.func("bpf_kfunc", proto, FUNC_EXTERN);
+                b.datasec(".ksyms", 0, &[(f, 0, 0)]);
+                b.build()
+            },
+            {
+                let mut b = BtfBuilder::new();
+                let int = b.int("int", 4, 32, INT_SIGNED);
+                let proto = b.func_proto(int, &[("", int)]);
+                let f = b.func("bpf_kfunc", proto, FUNC_EXTERN);
+                b.datasec(".ksyms", 0, &[(f, 0, 8)]);
+                b.build()
+            },
+        ),
+        ("extern_var", "linux-6.18+extern-var", kconfig, {
+            let mut b = BtfBuilder::new();
+            let int = b.int("int", 4, 32, INT_SIGNED);
+            let e = b.var("CONFIG_HZ", int, VAR_EXTERN);
+            b.datasec(".kconfig", 8, &[(e, 4, 4)]);
+            b.build()
+        }),
+        (
+            "datasec_extern_uniform",
+            "linux-6.18+extern-func+extern-var+datasec-extern-uniform",
+            ksyms(0, 0),
+            mixed,
+        ),
+        (
+            "decl_tag_value",
+            "linux-6.18+decl-tag-value",
+            tagged("user"),
+            tagged("two\tparts"),
+        ),
+        (
+            "kind_layout",
+            "linux-6.18+kind-layout",
+            with_layout(20 * 4),
+            with_layout(6),
+        ),
+        (
+            "skip_unknown_kinds",
+            "linux-6.18+skip-unknown-kinds",
+            func_addrs(|_, _, _| {}),
+            func_addrs(|b, _, _| {
+                b.ptr(5);
+            }),
+        ),
+        (
+            "func_addr",
+            FUNC_ADDR,
+            func_addrs(|_, _, _| {}),
+            func_addrs(|b, int, _| {
+                b.func_addr("f", int, 1, 0);
+            }),
+        ),
+    ];
+    for (name, r, accepted, rejected) in &cases {
+        assert_eq!(check(accepted, r), None, "{name}: the accepted example");
+        assert!(check(rejected, r).is_some(), "{name}: the rejected example");
+        let text = format!(
+            "{}\n{}",
+            shown(&format!("{name}_accepted.btf"), accepted, r),
+            shown(&format!("{name}_rejected.btf"), rejected, r)
+        );
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(format!("feature_{name}"), text);
+        });
+    }
+}

@@ -2,7 +2,7 @@
 //! kernel does not say (rule, stage, type, member, byte offset, the bytes).
 
 use super::kernel_log;
-use super::messages::{is_proposal, message, rule, special_field_explanation};
+use super::messages::{is_proposal, message, proposal_note, rule, special_field_explanation};
 use crate::raw::{Kind, TypeRecord};
 use crate::verify::error::{errno, Check, Site, Stage};
 use crate::verify::{Note, Verification};
@@ -121,10 +121,7 @@ pub fn render_with(file: &str, v: &Verification<'_>, opts: &HumanOptions) -> Str
                 Some(_) if is_proposal(&f.check) => {
                     let line = kernel_log::last_line(v).unwrap_or_default();
                     let _ = writeln!(out, "  log:     {}", printable(&line));
-                    let _ = writeln!(
-                        out,
-                        "           (proposal text: no kernel has this rule; see `btfcheck features`)"
-                    );
+                    let _ = writeln!(out, "           ({})", proposal_note(&f.check));
                 }
                 Some(_) => {
                     let line = kernel_log::last_line(v).unwrap_or_default();

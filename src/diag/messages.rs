@@ -132,6 +132,17 @@ pub fn is_proposal(check: &Check) -> bool {
     )
 }
 
+/// Where a proposal message comes from, for the human diagnostic.
+pub fn proposal_note(check: &Check) -> &'static str {
+    use Check::*;
+    match check {
+        LayoutOffUnaligned | LayoutTooSmall | LayoutLenNotMultiple | LayoutTooBig => {
+            "Linux 7.1 text (kind-layout); Linux 6.18 has no such rule"
+        }
+        _ => "proposal text: no kernel has this rule; see `btfcheck features`",
+    }
+}
+
 /// A stable, kernel-independent name for the rule that fired (for JSON and
 /// CI gates): `<area>.<check>`.
 pub fn rule(check: &Check) -> String {
