@@ -9,29 +9,66 @@ use bitflags::bitflags;
 
 bitflags! {
     /// Rules and kinds a kernel knows. Names follow the kernel change that
-    /// introduced them.
+    /// introduced them; `docs/profiles.md` gives the release and source of each.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub struct Features: u64 {
-        /// FUNC linkage (vlen) 0/1 accepted; > 1 is `Invalid func linkage`.
+        /// FUNC linkage (vlen) 0/1 accepted; > 1 is `Invalid func linkage`
+        /// (5.6; before, any vlen is `vlen != 0`).
         const FUNC_LINKAGE        = 1 << 0;
-        /// VAR and DATASEC kinds.
+        /// VAR and DATASEC kinds (5.2).
         const VAR_DATASEC         = 1 << 1;
-        /// FLOAT kind.
+        /// FLOAT kind, and the 5-bit kind field (5.13).
         const FLOAT               = 1 << 2;
-        /// DECL_TAG kind.
+        /// DECL_TAG kind (5.16).
         const DECL_TAG            = 1 << 3;
-        /// TYPE_TAG kind.
+        /// TYPE_TAG kind (5.17).
         const TYPE_TAG            = 1 << 4;
-        /// Type tags must head their modifier chain (`btf_check_type_tags`).
+        /// Type tags must head their modifier chain (`btf_check_type_tags`, 5.19).
         const TYPE_TAG_ORDER      = 1 << 5;
-        /// ENUM64 kind; kind_flag on ENUM/ENUM64 means signed.
+        /// ENUM64 kind; kind_flag on ENUM/ENUM64 means signed (6.0).
         const ENUM64              = 1 << 6;
-        /// kind_flag allowed on TYPE_TAG and DECL_TAG (attribute tags).
+        /// kind_flag allowed on TYPE_TAG and DECL_TAG (attribute tags, 6.15).
         const TAG_KFLAG           = 1 << 7;
-        /// Special-field ("struct metas") pass over user BTF.
+        /// Special-field ("struct metas") pass over user BTF: bpf_spin_lock,
+        /// bpf_list_head/node (6.2).
         const STRUCT_METAS        = 1 << 8;
-        /// DATASEC names may hold any printable byte.
+        /// DATASEC names: every byte printable, the first included (6.11).
         const PRINTABLE_SEC_NAMES = 1 << 9;
+        /// The kind_flag bit (bit 31) exists: bitfield members, FWD union (5.0).
+        const KFLAG               = 1 << 10;
+        /// Names are checked at all (4.20).
+        const NAME_CHECKS         = 1 << 11;
+        /// 128-bit INTs (5.1).
+        const INT128              = 1 << 12;
+        /// ENUM sizes 1/2/4/8 (`Unexpected size`; before: `Expected size:4`) (5.4).
+        const ENUM_SIZES          = 1 << 13;
+        /// A DATASEC may have no entries (5.12).
+        const DATASEC_EMPTY       = 1 << 14;
+        /// FUNC is resolved like other referring kinds (5.19; before, it
+        /// is checked after the resolve step of its own id).
+        const FUNC_RESOLVE        = 1 << 15;
+        /// FUNC_PROTO parameters may not be VAR/DATASEC/DECL_TAG (6.1;
+        /// backported to 5.4.y, 5.10.y, 5.15.y).
+        const SOURCE_ONLY_ARGS    = 1 << 16;
+        /// A FUNC_PROTO may not return VAR/DATASEC/DECL_TAG (6.1).
+        const SOURCE_ONLY_RETURN  = 1 << 17;
+        /// `.` allowed in every identifier (6.4; backported to 5.10.y,
+        /// 5.15.y, 6.1.y). Before, only VAR and DATASEC names take dots.
+        const DOTTED_NAMES        = 1 << 18;
+        /// DATASEC names: bytes after the first printable, the first
+        /// unchecked (6.9).
+        const SEC_NAMES_PRINTABLE = 1 << 19;
+        /// The 6.4 log: rotating, `BPF_LOG_FIXED`, `log_true_size`, ENOSPC
+        /// on failure too, no 128-byte minimum.
+        const LOG_ROTATE          = 1 << 20;
+        /// Struct metas: bpf_rb_root/bpf_rb_node (6.3).
+        const METAS_RBTREE        = 1 << 21;
+        /// Struct metas: bpf_refcount (6.4).
+        const METAS_REFCOUNT      = 1 << 22;
+        /// Struct metas: kptrs (6.12).
+        const METAS_KPTR          = 1 << 23;
+        /// Struct metas: bpf_res_spin_lock (6.15).
+        const METAS_RES_SPIN_LOCK = 1 << 24;
 
         // Proposed rules (../shared/spec/proposals.md): never in a kernel
         // profile; switched on with `--feature` or `PROFILE+FEATURE`.
@@ -55,17 +92,58 @@ bitflags! {
 }
 
 impl Features {
-    /// What Linux 6.18 knows: every kernel rule, no proposal.
-    pub const KERNEL_6_18: Features = Features::FUNC_LINKAGE
-        .union(Features::VAR_DATASEC)
-        .union(Features::FLOAT)
-        .union(Features::DECL_TAG)
-        .union(Features::TYPE_TAG)
-        .union(Features::TYPE_TAG_ORDER)
-        .union(Features::ENUM64)
-        .union(Features::TAG_KFLAG)
-        .union(Features::STRUCT_METAS)
+    /// Every proposal bit.
+    pub const PROPOSALS: Features = Features::from_bits_truncate(0xffff_ffff_0000_0000);
+
+    // Each kernel's rules: the previous release's plus what it added.
+    pub const KERNEL_4_18: Features = Features::empty();
+    pub const KERNEL_4_20: Features = Features::KERNEL_4_18.union(Features::NAME_CHECKS);
+    pub const KERNEL_5_0: Features = Features::KERNEL_4_20.union(Features::KFLAG);
+    pub const KERNEL_5_2: Features = Features::KERNEL_5_0
+        .union(Features::INT128)
+        .union(Features::VAR_DATASEC);
+    pub const KERNEL_5_4: Features = Features::KERNEL_5_2.union(Features::ENUM_SIZES);
+    pub const KERNEL_5_6: Features = Features::KERNEL_5_4.union(Features::FUNC_LINKAGE);
+    /// 5.10 as its stable branch ends (Debian bullseye): 5.6's rules plus
+    /// the backported dotted names and source-only parameter check.
+    pub const KERNEL_5_10: Features = Features::KERNEL_5_6
+        .union(Features::DOTTED_NAMES)
+        .union(Features::SOURCE_ONLY_ARGS);
+    /// Mainline releases after 5.10 did not have the 5.10.y backports.
+    pub const KERNEL_5_13: Features = Features::KERNEL_5_6
+        .union(Features::DATASEC_EMPTY)
+        .union(Features::FLOAT);
+    pub const KERNEL_5_15: Features = Features::KERNEL_5_13
+        .union(Features::DOTTED_NAMES)
+        .union(Features::SOURCE_ONLY_ARGS);
+    pub const KERNEL_5_16: Features = Features::KERNEL_5_13.union(Features::DECL_TAG);
+    pub const KERNEL_5_17: Features = Features::KERNEL_5_16.union(Features::TYPE_TAG);
+    pub const KERNEL_5_19: Features = Features::KERNEL_5_17
+        .union(Features::FUNC_RESOLVE)
+        .union(Features::TYPE_TAG_ORDER);
+    pub const KERNEL_6_0: Features = Features::KERNEL_5_19.union(Features::ENUM64);
+    /// 6.1 as its stable branch stands (Debian bookworm): with dotted names.
+    pub const KERNEL_6_1: Features = Features::KERNEL_6_0
+        .union(Features::SOURCE_ONLY_ARGS)
+        .union(Features::SOURCE_ONLY_RETURN)
+        .union(Features::DOTTED_NAMES);
+    pub const KERNEL_6_2: Features = Features::KERNEL_6_1.union(Features::STRUCT_METAS);
+    pub const KERNEL_6_4: Features = Features::KERNEL_6_2
+        .union(Features::METAS_RBTREE)
+        .union(Features::METAS_REFCOUNT)
+        .union(Features::LOG_ROTATE);
+    pub const KERNEL_6_6: Features = Features::KERNEL_6_4;
+    pub const KERNEL_6_11: Features = Features::KERNEL_6_6
+        .union(Features::SEC_NAMES_PRINTABLE)
         .union(Features::PRINTABLE_SEC_NAMES);
+    pub const KERNEL_6_12: Features = Features::KERNEL_6_11.union(Features::METAS_KPTR);
+    pub const KERNEL_6_15: Features = Features::KERNEL_6_12
+        .union(Features::TAG_KFLAG)
+        .union(Features::METAS_RES_SPIN_LOCK);
+    /// What Linux 6.18 knows: every kernel rule, no proposal.
+    pub const KERNEL_6_18: Features = Features::KERNEL_6_15;
+    /// Linux 7.1: the layout section (the kind-layout rules, merged).
+    pub const KERNEL_7_1: Features = Features::KERNEL_6_18.union(Features::KIND_LAYOUT);
 }
 
 /// A proposed rule change that can be switched on by name.
@@ -135,8 +213,11 @@ pub const PROPOSALS: &[Proposal] = &[
 pub struct Limits {
     /// `BTF_MAX_SIZE`.
     pub max_blob_size: u32,
-    /// `BTF_MAX_TYPE`: entries in the type table, VOID included.
+    /// `BTF_MAX_TYPE`: the largest type id, and the type table's size
+    /// (VOID included).
     pub max_type_table: u32,
+    /// `BTF_MAX_NAME_OFFSET`.
+    pub max_name_offset: u32,
     /// `MAX_RESOLVE_DEPTH`.
     pub resolve_depth: usize,
     /// Longest identifier / section name (`KSYM_NAME_LEN`).
@@ -145,30 +226,199 @@ pub struct Limits {
     pub max_kind: u8,
 }
 
+impl Limits {
+    const LINUX_6_18: Limits = Limits {
+        max_blob_size: 16 * 1024 * 1024,
+        max_type_table: 0xfffff,
+        max_name_offset: 0xffffff,
+        resolve_depth: 32,
+        name_len: 512,
+        max_kind: 19,
+    };
+    /// Before 5.4: 16-bit type ids and name offsets.
+    const NARROW_IDS: Limits = Limits {
+        max_type_table: 0xffff,
+        max_name_offset: 0xffff,
+        ..Limits::LINUX_6_18
+    };
+}
+
+/// How a profile's verdicts were established.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Recorded from the live kernel (`kernel-load`), every conformance case.
+    LiveKernel,
+    /// Recorded from a Debian kernel booted under QEMU (`kernel-load --qemu`).
+    Booted { package: &'static str },
+    /// From reading the release's source (no bootable kernel at hand).
+    FromSource,
+}
+
 /// A named kernel rule set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
     pub name: &'static str,
     pub features: Features,
     pub limits: Limits,
+    pub provenance: Provenance,
+}
+
+const fn kernel(name: &'static str, features: Features, limits: Limits, provenance: Provenance) -> Profile {
+    Profile {
+        name,
+        features,
+        limits,
+        provenance,
+    }
+}
+
+const fn max_kind(limits: Limits, max_kind: u8) -> Limits {
+    Limits { max_kind, ..limits }
+}
+
+const fn name_len(limits: Limits, name_len: usize) -> Limits {
+    Limits { name_len, ..limits }
 }
 
 impl Profile {
     /// Linux 6.18 `BPF_BTF_LOAD`, as checked against the live kernel.
-    pub const LINUX_6_18: Profile = Profile {
-        name: "linux-6.18",
-        features: Features::KERNEL_6_18,
-        limits: Limits {
-            max_blob_size: 16 * 1024 * 1024,
-            max_type_table: 0xfffff,
-            resolve_depth: 32,
-            name_len: 512,
-            max_kind: 19,
-        },
-    };
+    pub const LINUX_6_18: Profile = kernel(
+        "linux-6.18",
+        Features::KERNEL_6_18,
+        Limits::LINUX_6_18,
+        Provenance::LiveKernel,
+    );
 
-    /// Every profile this build knows.
-    pub const ALL: &'static [Profile] = &[Profile::LINUX_6_18];
+    /// Every kernel profile, oldest first.
+    pub const ALL: &'static [Profile] = &[
+        kernel(
+            "linux-4.19",
+            Features::KERNEL_4_18,
+            name_len(max_kind(Limits::NARROW_IDS, 11), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-4.20",
+            Features::KERNEL_4_20,
+            name_len(max_kind(Limits::NARROW_IDS, 11), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.0",
+            Features::KERNEL_5_0,
+            name_len(max_kind(Limits::NARROW_IDS, 13), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.2",
+            Features::KERNEL_5_2,
+            name_len(max_kind(Limits::NARROW_IDS, 15), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.4",
+            Features::KERNEL_5_4,
+            name_len(max_kind(Limits::LINUX_6_18, 15), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.6",
+            Features::KERNEL_5_6,
+            name_len(max_kind(Limits::LINUX_6_18, 15), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.10",
+            Features::KERNEL_5_10,
+            name_len(max_kind(Limits::LINUX_6_18, 15), 128),
+            Provenance::Booted {
+                package: "linux-image-5.10.0-46-amd64-unsigned 5.10.262-1 (bullseye-security)",
+            },
+        ),
+        kernel(
+            "linux-5.13",
+            Features::KERNEL_5_13,
+            name_len(max_kind(Limits::LINUX_6_18, 16), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.15",
+            Features::KERNEL_5_15,
+            name_len(max_kind(Limits::LINUX_6_18, 16), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.16",
+            Features::KERNEL_5_16,
+            name_len(max_kind(Limits::LINUX_6_18, 17), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.17",
+            Features::KERNEL_5_17,
+            name_len(max_kind(Limits::LINUX_6_18, 18), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-5.19",
+            Features::KERNEL_5_19,
+            name_len(max_kind(Limits::LINUX_6_18, 18), 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-6.0",
+            Features::KERNEL_6_0,
+            name_len(Limits::LINUX_6_18, 128),
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-6.1",
+            Features::KERNEL_6_1,
+            Limits::LINUX_6_18,
+            Provenance::Booted {
+                package: "linux-image-6.1.0-56-amd64-unsigned 6.1.192-2 (bookworm-security)",
+            },
+        ),
+        kernel(
+            "linux-6.2",
+            Features::KERNEL_6_2,
+            Limits::LINUX_6_18,
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-6.6",
+            Features::KERNEL_6_6,
+            Limits::LINUX_6_18,
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-6.11",
+            Features::KERNEL_6_11,
+            Limits::LINUX_6_18,
+            Provenance::FromSource,
+        ),
+        kernel(
+            "linux-6.12",
+            Features::KERNEL_6_12,
+            Limits::LINUX_6_18,
+            Provenance::Booted {
+                package: "linux-image-6.12.107+deb13-amd64-unsigned 6.12.107-1 (trixie)",
+            },
+        ),
+        kernel(
+            "linux-6.15",
+            Features::KERNEL_6_15,
+            Limits::LINUX_6_18,
+            Provenance::FromSource,
+        ),
+        Profile::LINUX_6_18,
+        kernel(
+            "linux-7.1",
+            Features::KERNEL_7_1,
+            Limits::LINUX_6_18,
+            Provenance::FromSource,
+        ),
+    ];
 
     pub fn by_name(name: &str) -> Option<Profile> {
         Profile::ALL.iter().copied().find(|p| p.name == name)
@@ -210,7 +460,10 @@ impl Profile {
 
     /// The proposed features switched on beyond the kernel's own.
     pub fn proposals(&self) -> impl Iterator<Item = &'static Proposal> + '_ {
-        PROPOSALS.iter().filter(|f| self.features.contains(f.features))
+        let base = Profile::by_name(self.name).map_or(Features::empty(), |p| p.features);
+        PROPOSALS
+            .iter()
+            .filter(move |f| self.features.contains(f.features) && !base.contains(f.features))
     }
 
     /// Whether this is a kernel profile as shipped (no proposal on), so its
@@ -233,6 +486,19 @@ impl Profile {
     #[inline]
     pub fn has(&self, f: Features) -> bool {
         self.features.contains(f)
+    }
+
+    /// `BTF_INFO_MASK`: the `info` bits in use. vlen and a 4-bit kind at
+    /// first; kind_flag from 5.0; the fifth kind bit from 5.13 (FLOAT).
+    pub const fn info_mask(&self) -> u32 {
+        let mut mask = 0x0f00_ffff;
+        if self.features.contains(Features::KFLAG) {
+            mask |= 0x8000_0000;
+        }
+        if self.features.contains(Features::FLOAT) {
+            mask |= 0x1000_0000;
+        }
+        mask
     }
 
     /// The kinds these rules know and how each record is sized (before any

@@ -48,7 +48,12 @@ pub fn run(args: VerifyArgs) -> i32 {
             level: args.out.log_level,
             size,
         };
-        if !logbuf::request_valid(req) {
+        let valid = if profile.has(btfcheck::profile::Features::LOG_ROTATE) {
+            logbuf::request_valid(req)
+        } else {
+            logbuf::request_valid_legacy(req)
+        };
+        if !valid {
             eprintln!(
                 "btfcheck: --log-level {} with --log-size {size}: the kernel rejects these log attributes (EINVAL)",
                 args.out.log_level

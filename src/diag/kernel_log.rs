@@ -10,7 +10,8 @@
 //! kernel/bpf/btf.c (v6.18).
 
 use super::klog::{Keep, KernelLogWriter};
-use super::messages::message;
+use super::messages::message_in;
+use crate::profile::Features;
 use crate::raw::{Kind, Shapes, Strings, TypeRecord};
 use crate::verify::error::{Check, Site, Stage};
 use crate::verify::meta::{member_bit_offset, member_bitfield_size};
@@ -20,6 +21,7 @@ struct Renderer<'a> {
     w: KernelLogWriter,
     strings: Strings<'a>,
     shapes: Shapes,
+    features: Features,
 }
 
 impl<'a> Renderer<'a> {
@@ -89,6 +91,11 @@ impl<'a> Renderer<'a> {
                 w.u(c.size() as u64);
                 w.b(b" vlen=");
                 w.u(rec.vlen() as u64);
+            }),
+            // Before kind_flag (5.0) a FWD logged like a reference type.
+            Kind::FWD if !self.features.contains(Features::KFLAG) => self.w.call(|w| {
+                w.b(b"type_id=");
+                w.u(c.type_id() as u64);
             }),
             Kind::FWD => self.w.lit(if rec.kflag() { b"union" } else { b"struct" }),
             Kind::VAR => self.w.call(|w| {
@@ -230,7 +237,8 @@ impl<'a> Renderer<'a> {
 
     fn enum_value_line(&mut self, rec: &TypeRecord<'_>, index: usize) {
         let e = rec.enumerator(index);
-        let signed = rec.kflag();
+        // Before 6.0 (no signedness flag) every ENUM value printed signed.
+        let signed = rec.kflag() || !self.features.contains(Features::ENUM64);
         let is64 = rec.kind() == Kind::ENUM64;
         let strings = self.strings;
         self.w.call(|w| {
@@ -327,9 +335,10 @@ pub fn render_for(
     v: &Verification<'_>,
     req: crate::diag::logbuf::LogRequest,
 ) -> crate::diag::logbuf::LogOutcome {
-    use crate::diag::logbuf::{finalize_kept, LOG_FIXED};
+    use crate::diag::logbuf::{finalize_kept, finalize_kept_legacy, LOG_FIXED};
     let room = req.size.saturating_sub(1) as usize;
-    let keep = if req.level & LOG_FIXED != 0 {
+    let rotating = v.profile.has(Features::LOG_ROTATE);
+    let keep = if req.level & LOG_FIXED != 0 || !rotating {
         Keep::Head(room)
     } else {
         Keep::Tail(room)
@@ -342,7 +351,12 @@ pub fn render_for(
     let total = w.total();
     // The 16 MiB size check fails before the log exists.
     let no_log = v.failure.is_some_and(|f| f.stage == Stage::Size);
-    let mut out = finalize_kept(w.into_kept(), total, req, v.errno());
+    let finalize = if rotating {
+        finalize_kept
+    } else {
+        finalize_kept_legacy
+    };
+    let mut out = finalize(w.into_kept(), total, req, v.errno());
     if no_log {
         out.true_size = 0;
     }
@@ -407,14 +421,19 @@ fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLo
     }
     let strings = v.btf.as_ref().map(|b| b.strings).unwrap_or_default();
     let shapes = v.btf.as_ref().map_or(Shapes::KERNEL, |b| b.shapes);
-    let mut r = Renderer { w, strings, shapes };
+    let mut r = Renderer {
+        w,
+        strings,
+        shapes,
+        features: v.profile.features,
+    };
     if from == From::Start {
         r.header(v);
     }
     let Some(btf) = v.btf.as_ref() else {
         // Header or string failure: the plain message follows the dump.
         if let Some(f) = failure {
-            if let Some(text) = message(&f.check) {
+            if let Some(text) = message_in(&f.check, &v.profile) {
                 r.w.lit(text.as_bytes());
             }
         }
@@ -455,7 +474,7 @@ fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLo
     }
 
     let Some(f) = failure else { return r.w };
-    let text = message(&f.check);
+    let text = message_in(&f.check, &v.profile);
     let text = text.as_deref();
     match (f.site, f.stage) {
         (Site::Silent { .. }, _) => {}

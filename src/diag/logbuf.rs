@@ -1,6 +1,8 @@
-//! The user log buffer of `BPF_BTF_LOAD` (kernel/bpf/log.c, 6.4+ design):
+//! The user log buffer of `BPF_BTF_LOAD`. Since 6.4 (kernel/bpf/log.c):
 //! rotating by default (the tail survives), `BPF_LOG_FIXED` keeps the head,
-//! and a log that did not fit turns the result into ENOSPC.
+//! and a log that did not fit turns the result into ENOSPC. Before 6.4: the
+//! head is kept, a buffer needs at least 128 bytes, there is no size query
+//! or `log_true_size`, and ENOSPC replaces only a success.
 
 use crate::verify::errno;
 
@@ -26,6 +28,38 @@ pub struct LogOutcome {
     pub true_size: u32,
     /// The errno after finalisation (ENOSPC replaces the verdict on overflow).
     pub errno: i32,
+}
+
+/// The buffer of kernels before 6.4: the head of the log, at most
+/// `size - 1` bytes; a log that reaches `size - 1` bytes turns an accepted
+/// load into ENOSPC, while a rejection keeps its errno.
+pub fn finalize_kept_legacy(kept: Vec<u8>, total: u64, req: LogRequest, verdict_errno: i32) -> LogOutcome {
+    if req.level == 0 {
+        return LogOutcome {
+            text: Vec::new(),
+            true_size: 0,
+            errno: verdict_errno,
+        };
+    }
+    let full = total >= (req.size as u64).saturating_sub(1);
+    LogOutcome {
+        text: kept,
+        true_size: 0,
+        errno: if verdict_errno == 0 && full {
+            errno::ENOSPC
+        } else {
+            verdict_errno
+        },
+    }
+}
+
+/// The attribute checks of kernels before 6.4 (5.10.y and later stable
+/// branches): a buffer of 128 bytes to `UINT_MAX >> 2`, a level within 0x7.
+pub fn request_valid_legacy(req: LogRequest) -> bool {
+    if req.level == 0 && req.size == 0 {
+        return true;
+    }
+    req.level != 0 && req.level & !0x7 == 0 && (128..=MAX_LOG_SIZE).contains(&req.size)
 }
 
 /// Applies the buffer rules to a complete log. `verdict_errno` is 0 for an

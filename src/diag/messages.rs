@@ -81,6 +81,10 @@ pub fn message(check: &Check) -> Option<Cow<'static, str>> {
         TypeTagAfterModifier => "Type tags don't precede modifiers",
         ModifierChainTooLong => "Max chain length or cycle detected",
         SpecialField(_) => return None,
+        // Older kernels.
+        EnumSizeNot4 => "Expected size:4",
+        DatasecVlenZero => "vlen == 0",
+        IntBitsOver64 => "nr_bits exceeds 64",
         // Proposal text, in the kernel's style (see is_proposal).
         SecInfoFuncSizeNotZero => "FUNC entry size != 0",
         SecInfoExternOffset => "Extern entry offset != 0",
@@ -105,6 +109,17 @@ pub fn message(check: &Check) -> Option<Cow<'static, str>> {
         }
     };
     Some(Cow::Borrowed(s))
+}
+
+/// [`message`] as a given kernel words it: before 5.0 one message had a
+/// typo the kernel log kept.
+pub fn message_in(check: &Check, profile: &crate::profile::Profile) -> Option<Cow<'static, str>> {
+    match check {
+        Check::MemberBitsOffsetBeyondSize if !profile.has(crate::profile::Features::KFLAG) => {
+            Some(Cow::Borrowed("Memmber bits_offset exceeds its struct size"))
+        }
+        _ => message(check),
+    }
 }
 
 /// Whether a check exists only under a proposed feature: its message is
@@ -235,6 +250,9 @@ pub fn rule(check: &Check) -> String {
         FuncAddrDuplicate { .. } => "proposal.func_addr.duplicate",
         FuncAddrNotInKallsyms => "proposal.func_addr.kallsyms_name",
         FuncAddrMismatch { .. } => "proposal.func_addr.kallsyms_addr",
+        EnumSizeNot4 => "enum.size_not_4",
+        DatasecVlenZero => "datasec.vlen_zero",
+        IntBitsOver64 => "int.bits_over_64",
         TypeTagAfterModifier => "type_tag.after_modifier",
         ModifierChainTooLong => "type_tag.chain_too_long",
         SpecialField(e) => match e {

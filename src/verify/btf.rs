@@ -165,6 +165,32 @@ pub struct Btf<'a> {
     /// The kinds the rules know and their record sizes (the kernel's table,
     /// plus what proposals and a layout section add).
     pub shapes: Shapes,
+    /// How these rules read identifiers.
+    pub names: NameRules,
+}
+
+/// What an identifier may be under a profile. The memoised check is the
+/// 6.18 rule (dots anywhere, 512 bytes); older kernels are stricter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NameRules {
+    /// `.` allowed in every identifier (6.4, and the 5.10.y/5.15.y/6.1.y
+    /// backports); before, only VAR and DATASEC names take dots.
+    pub dots: bool,
+    /// `KSYM_NAME_LEN`: 128 before 6.1, then 512.
+    pub max_len: usize,
+}
+
+impl NameRules {
+    pub fn of(profile: &crate::profile::Profile) -> NameRules {
+        NameRules {
+            dots: profile.has(crate::profile::Features::DOTTED_NAMES),
+            max_len: profile.limits.name_len,
+        }
+    }
+
+    fn is_latest(&self) -> bool {
+        self.dots && self.max_len >= super::names::NAME_LEN_MAX
+    }
 }
 
 impl<'a> Btf<'a> {
@@ -243,7 +269,22 @@ impl<'a> Btf<'a> {
     /// `btf_name_valid_identifier` for a valid offset (memoised).
     #[inline]
     pub fn is_identifier(&self, off: u32) -> bool {
+        let ok = self.idents.is_identifier(self.strings.bytes(), off);
+        if !ok || self.names.is_latest() {
+            return ok;
+        }
+        let s = self.strings.get(off).unwrap_or_default();
+        s.len() <= self.names.max_len && (self.names.dots || !s.contains(&b'.'))
+    }
+
+    /// The identifier rule VAR and DATASEC names followed before dots were
+    /// allowed everywhere: dots allowed, the profile's length limit.
+    pub fn is_dotted_identifier(&self, off: u32) -> bool {
         self.idents.is_identifier(self.strings.bytes(), off)
+            && self
+                .strings
+                .get(off)
+                .is_some_and(|s| s.len() <= self.names.max_len)
     }
 
     /// Name bytes of a type, `None` if anonymous or the offset is invalid.

@@ -181,6 +181,13 @@ pub enum Check {
     SecInfoEndBeyondSize,
     SecInfoNotVar,
     SecInfoTypeInvalid,
+    // older kernels' wording and rules
+    /// Before 5.4: an ENUM's size must be 4.
+    EnumSizeNot4,
+    /// Before 5.12: a DATASEC needs entries.
+    DatasecVlenZero,
+    /// Before 5.1: INTs have at most 64 bits.
+    IntBitsOver64,
     // proposed rules (never raised under a kernel profile)
     /// extern-func: a FUNC entry of a DATASEC with a size.
     SecInfoFuncSizeNotZero,

@@ -192,8 +192,9 @@ fn check_sections(h: &Header, layout: Option<LayoutFields>, blob_len: u32) -> Re
     Ok(())
 }
 
-/// `btf_parse_str_sec()` for base BTF.
-pub fn check_strings(h: &Header, blob: &[u8]) -> Result<(), Failure> {
+/// `btf_parse_str_sec()` for base BTF. `max_name_offset` is
+/// `BTF_MAX_NAME_OFFSET` (0xffff before 5.4).
+pub fn check_strings(h: &Header, blob: &[u8], max_name_offset: u32) -> Result<(), Failure> {
     let fail = |check, at: u64| Failure {
         stage: Stage::Strings,
         check,
@@ -207,7 +208,7 @@ pub fn check_strings(h: &Header, blob: &[u8]) -> Result<(), Failure> {
         return Err(fail(Check::StringsNotAtEnd, 16));
     }
     let s = &blob[start as usize..end as usize];
-    if s.is_empty() || s.len() - 1 > crate::raw::strings::MAX_NAME_OFFSET as usize || s[s.len() - 1] != 0 {
+    if s.is_empty() || s.len() - 1 > max_name_offset as usize || s[s.len() - 1] != 0 {
         return Err(fail(Check::StringsInvalid, start + (s.len().max(1) - 1) as u64));
     }
     if s[0] != 0 {

@@ -6,19 +6,13 @@
 
 use super::btf::{Btf, Slot, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
-use super::names::is_section_name;
+use super::names::{is_printable, is_section_name};
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
 use crate::raw::{CommonType, FuncAddr, Kind, TypeRecord};
 
 /// `BTF_MAX_TYPE`: the largest type id a reference may hold.
 pub const MAX_TYPE_ID: u32 = 0xfffff;
-
-/// `BTF_TYPE_ID_VALID`.
-#[inline]
-fn id_in_range(id: u32) -> bool {
-    id <= MAX_TYPE_ID
-}
 
 /// `BITS_ROUNDUP_BYTES`, without overflow.
 #[inline]
@@ -56,6 +50,18 @@ impl Meta<'_, '_> {
 
     fn name_is_identifier(&self, off: u32) -> bool {
         self.btf.strings.offset_valid(off) && self.btf.is_identifier(off)
+    }
+
+    /// `BTF_TYPE_ID_VALID` (the id limit is 0xffff before 5.4).
+    #[inline]
+    fn id_in_range(&self, id: u32) -> bool {
+        id <= self.profile.limits.max_type_table
+    }
+
+    /// Names are checked at all (4.20 on).
+    #[inline]
+    fn names_checked(&self) -> bool {
+        self.profile.has(Features::NAME_CHECKS)
     }
 
     fn name_is_nonempty(&self, off: u32) -> bool {
@@ -112,6 +118,9 @@ impl Meta<'_, '_> {
             ));
         }
         let bits = (data & 0xff) + ((data >> 16) & 0xff);
+        if !self.profile.has(Features::INT128) && bits > 64 {
+            return Err(self.type_err(rec, Check::IntBitsOver64));
+        }
         if bits > 128 {
             return Err(self.type_err(rec, Check::IntBitsOver128));
         }
@@ -136,14 +145,15 @@ impl Meta<'_, '_> {
         if rec.kflag() && !kflag_ok {
             return Err(self.type_err(rec, Check::KflagNotAllowed));
         }
-        if !id_in_range(rec.common.type_id()) {
+        if !self.id_in_range(rec.common.type_id()) {
             return Err(self.type_err(rec, Check::TypeIdInvalid));
         }
-        let name_ok = match kind {
-            Kind::TYPEDEF => rec.name_off() != 0 && self.name_is_identifier(rec.name_off()),
-            Kind::TYPE_TAG => self.name_is_nonempty(rec.name_off()),
-            _ => rec.name_off() == 0,
-        };
+        let name_ok = !self.names_checked()
+            || match kind {
+                Kind::TYPEDEF => rec.name_off() != 0 && self.name_is_identifier(rec.name_off()),
+                Kind::TYPE_TAG => self.name_is_nonempty(rec.name_off()),
+                _ => rec.name_off() == 0,
+            };
         if !name_ok {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
@@ -151,7 +161,7 @@ impl Meta<'_, '_> {
     }
 
     fn array(&self, rec: &TypeRecord<'_>) -> MetaResult {
-        if rec.name_off() != 0 {
+        if rec.name_off() != 0 && self.names_checked() {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
         self.no_vlen_no_kflag(rec)?;
@@ -159,10 +169,10 @@ impl Meta<'_, '_> {
             return Err(self.type_err(rec, Check::ArraySizeNotZero));
         }
         let a = rec.array();
-        if a.elem_type == 0 || !id_in_range(a.elem_type) {
+        if a.elem_type == 0 || !self.id_in_range(a.elem_type) {
             return Err(self.type_err(rec, Check::ArrayElemInvalid));
         }
-        if a.index_type == 0 || !id_in_range(a.index_type) {
+        if a.index_type == 0 || !self.id_in_range(a.index_type) {
             return Err(self.type_err(rec, Check::ArrayIndexInvalid));
         }
         Ok(())
@@ -170,7 +180,8 @@ impl Meta<'_, '_> {
 
     fn composite(&self, rec: &TypeRecord<'_>) -> MetaResult {
         let is_union = rec.kind() == Kind::UNION;
-        if rec.name_off() != 0 && !self.name_is_identifier(rec.name_off()) {
+        let names = self.names_checked();
+        if names && rec.name_off() != 0 && !self.name_is_identifier(rec.name_off()) {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
         let size = rec.common.size();
@@ -192,10 +203,10 @@ impl Meta<'_, '_> {
             if !self.btf.strings.offset_valid(m.name_off) {
                 return Err(member_err(Check::MemberNameOffsetInvalid { off: m.name_off }));
             }
-            if m.name_off != 0 && !self.name_is_identifier(m.name_off) {
+            if names && m.name_off != 0 && !self.name_is_identifier(m.name_off) {
                 return Err(member_err(Check::MemberNameInvalid));
             }
-            if m.type_id == 0 || !id_in_range(m.type_id) {
+            if m.type_id == 0 || !self.id_in_range(m.type_id) {
                 return Err(member_err(Check::MemberTypeIdInvalid));
             }
             let offset = member_bit_offset(rec.kflag(), m.offset);
@@ -216,10 +227,20 @@ impl Meta<'_, '_> {
 
     fn enumeration(&self, rec: &TypeRecord<'_>) -> MetaResult {
         let size = rec.common.size();
-        if size > 8 || !size.is_power_of_two() {
+        // kind_flag (signedness) came with ENUM64 (6.0); before, it was
+        // rejected ahead of the size check.
+        if rec.kflag() && !self.profile.has(Features::ENUM64) {
+            return Err(self.type_err(rec, Check::KflagNotAllowed));
+        }
+        if !self.profile.has(Features::ENUM_SIZES) {
+            if size != 4 {
+                return Err(self.type_err(rec, Check::EnumSizeNot4));
+            }
+        } else if size > 8 || !size.is_power_of_two() {
             return Err(self.type_err(rec, Check::EnumSizeUnexpected));
         }
-        if rec.name_off() != 0 && !self.name_is_identifier(rec.name_off()) {
+        let names = self.names_checked();
+        if names && rec.name_off() != 0 && !self.name_is_identifier(rec.name_off()) {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
         for i in 0..rec.vlen() as usize {
@@ -232,7 +253,7 @@ impl Meta<'_, '_> {
             if !self.btf.strings.offset_valid(e.name_off) {
                 return Err(self.fail(Check::EnumeratorNameOffsetInvalid { off: e.name_off }, site, pos));
             }
-            if e.name_off == 0 || !self.name_is_identifier(e.name_off) {
+            if names && (e.name_off == 0 || !self.name_is_identifier(e.name_off)) {
                 return Err(self.fail(Check::EnumeratorNameInvalid, site, pos));
             }
         }
@@ -246,7 +267,7 @@ impl Meta<'_, '_> {
         if rec.common.type_id() != 0 {
             return Err(self.type_err(rec, Check::FwdTypeNotZero));
         }
-        if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
+        if self.names_checked() && (rec.name_off() == 0 || !self.name_is_identifier(rec.name_off())) {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
         Ok(())
@@ -256,15 +277,21 @@ impl Meta<'_, '_> {
         if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
-        // vlen holds the linkage: static (0) and global (1); extern (2)
-        // only with the extern-func proposal.
-        let max = if self.profile.has(Features::EXTERN_FUNC) {
-            2
+        // vlen holds the linkage (5.6): static (0) and global (1); extern
+        // (2) only with the extern-func proposal. Before 5.6 it must be 0.
+        if !self.profile.has(Features::FUNC_LINKAGE) {
+            if rec.vlen() != 0 {
+                return Err(self.type_err(rec, Check::VlenNotZero));
+            }
         } else {
-            1
-        };
-        if rec.vlen() > max {
-            return Err(self.type_err(rec, Check::FuncLinkageInvalid));
+            let max = if self.profile.has(Features::EXTERN_FUNC) {
+                2
+            } else {
+                1
+            };
+            if rec.vlen() > max {
+                return Err(self.type_err(rec, Check::FuncLinkageInvalid));
+            }
         }
         if rec.kflag() {
             return Err(self.type_err(rec, Check::KflagNotAllowed));
@@ -303,11 +330,12 @@ impl Meta<'_, '_> {
 
     fn var(&self, rec: &TypeRecord<'_>) -> MetaResult {
         self.no_vlen_no_kflag(rec)?;
-        if rec.name_off() == 0 || !self.name_is_identifier(rec.name_off()) {
+        let off = rec.name_off();
+        if off == 0 || !(self.btf.strings.offset_valid(off) && self.btf.is_dotted_identifier(off)) {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
         let t = rec.common.type_id();
-        if t == 0 || !id_in_range(t) {
+        if t == 0 || !self.id_in_range(t) {
             return Err(self.type_err(rec, Check::TypeIdInvalid));
         }
         // Static (0) and global allocated (1); extern (2) only with the
@@ -325,6 +353,9 @@ impl Meta<'_, '_> {
 
     fn datasec(&self, rec: &TypeRecord<'_>) -> MetaResult {
         let size = rec.common.size();
+        if rec.vlen() == 0 && !self.profile.has(Features::DATASEC_EMPTY) {
+            return Err(self.type_err(rec, Check::DatasecVlenZero));
+        }
         // With extern entries possible, sizes and offsets depend on each
         // entry's kind, which only the resolve pass knows.
         let layout_here = !datasec_layout_at_resolve(self.profile.features);
@@ -334,8 +365,7 @@ impl Meta<'_, '_> {
         if rec.kflag() {
             return Err(self.type_err(rec, Check::KflagNotAllowed));
         }
-        let name_ok =
-            rec.name_off() != 0 && self.btf.strings.get(rec.name_off()).is_some_and(is_section_name);
+        let name_ok = rec.name_off() != 0 && self.section_name_ok(rec.name_off());
         if !name_ok {
             return Err(self.type_err(rec, Check::NameInvalid));
         }
@@ -353,7 +383,7 @@ impl Meta<'_, '_> {
                     rec.pos + rec.element_pos(i),
                 )
             };
-            if v.type_id == 0 || !id_in_range(v.type_id) {
+            if v.type_id == 0 || !self.id_in_range(v.type_id) {
                 return Err(entry_err(Check::SecInfoTypeIdInvalid));
             }
             if !layout_here {
@@ -375,6 +405,21 @@ impl Meta<'_, '_> {
             return Err(self.type_err(rec, Check::DatasecSumExceedsSize));
         }
         Ok(())
+    }
+
+    /// `btf_name_valid_section`: printable bytes (6.11); before, printable
+    /// after an unchecked first byte (6.9); before that, a dotted identifier.
+    fn section_name_ok(&self, off: u32) -> bool {
+        let Some(name) = self.btf.strings.get(off) else {
+            return false;
+        };
+        if self.profile.has(Features::PRINTABLE_SEC_NAMES) {
+            is_section_name(name)
+        } else if self.profile.has(Features::SEC_NAMES_PRINTABLE) {
+            name.len() <= self.profile.limits.name_len && name.get(1..).is_none_or(is_printable)
+        } else {
+            self.btf.is_dotted_identifier(off)
+        }
     }
 
     fn float(&self, rec: &TypeRecord<'_>) -> MetaResult {
@@ -507,7 +552,7 @@ fn slot_of(rec: &TypeRecord<'_>) -> Slot {
 /// The generic checks of `btf_check_meta()`, before the kind's own.
 fn check_common(meta: &Meta<'_, '_>, common: &CommonType, pos: u32) -> MetaResult {
     let plain = Site::Plain { id: Some(meta.id) };
-    if common.reserved_bits() != 0 {
+    if common.info & !meta.profile.info_mask() != 0 {
         return Err(meta.fail(Check::InfoReservedBits { info: common.info }, plain, pos));
     }
     let kind = common.kind();

@@ -129,7 +129,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     let layout = layout_aware.then(|| LayoutFields::copied_from(blob, header.hdr_len));
     v.layout = layout.filter(|_| header.hdr_len >= HEADER_LEN_LAYOUT);
     hdr::check_header(&header, layout, blob_len)?;
-    hdr::check_strings(&header, blob)?;
+    hdr::check_strings(&header, blob, profile.limits.max_name_offset)?;
     let shapes = match v.layout {
         Some(l) if profile.has(Features::SKIP_UNKNOWN_KINDS) => {
             hdr::layout_shapes(&header, l, blob, profile.shapes())?
@@ -151,6 +151,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         records_walked: 0,
         idents: names::IdentCache::new(&blob[strings_start as usize..]),
         shapes,
+        names: btf::NameRules::of(profile),
     };
     let pre = |check| Failure {
         stage: Stage::Meta,
@@ -183,7 +184,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     }
     if profile.has(Features::STRUCT_METAS) {
         let mut notes = Vec::new();
-        let r = struct_metas::check(btf, opts.vmlinux, &mut notes);
+        let r = struct_metas::check(btf, profile.features, opts.vmlinux, &mut notes);
         v.notes.extend(notes);
         r?;
     }

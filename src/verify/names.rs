@@ -49,6 +49,11 @@ pub fn is_identifier(s: &[u8]) -> bool {
     }
 }
 
+/// Every byte printable (Latin-1 `isprint`).
+pub fn is_printable(s: &[u8]) -> bool {
+    s.iter().all(|&b| CLASS[b as usize] & PRINT != 0)
+}
+
 /// `btf_name_valid_section`: non-empty, every byte printable, at most 512.
 pub fn is_section_name(s: &[u8]) -> bool {
     !s.is_empty() && s.len() <= NAME_LEN_MAX && s.iter().all(|&b| CLASS[b as usize] & PRINT != 0)

@@ -12,6 +12,7 @@ use super::btf::{Btf, RecordExt, Slot};
 use super::error::{errno, Check, Failure, Site, SpecialFieldError as E, Stage};
 use super::meta::member_bit_offset;
 use super::Note;
+use crate::profile::Features;
 use crate::raw::{Kind, TypeRecord};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -201,6 +202,19 @@ struct Parser<'b, 'a> {
     contains_tags: OnceLock<HashMap<(u32, i32), Vec<u32>>>,
     /// First STRUCT of each name.
     structs_by_name: OnceLock<HashMap<&'a [u8], u32>>,
+    /// Which special fields the kernel knows (they came one by one, 6.2-6.15).
+    features: Features,
+}
+
+/// Whether a kernel with `f` looks for field type `ty` at BTF load.
+fn field_known(ty: FieldType, f: Features) -> bool {
+    match ty {
+        FieldType::ResSpinLock => f.contains(Features::METAS_RES_SPIN_LOCK),
+        FieldType::RbRoot | FieldType::RbNode => f.contains(Features::METAS_RBTREE),
+        FieldType::Refcount => f.contains(Features::METAS_REFCOUNT),
+        t if t.is_kptr() => f.contains(Features::METAS_KPTR),
+        _ => true,
+    }
 }
 
 impl<'a> Parser<'_, 'a> {
@@ -290,7 +304,11 @@ impl<'a> Parser<'_, 'a> {
     /// `btf_get_field_type` for the struct-metas mask.
     fn field_type(&self, t: &TypeRecord<'_>, seen: &mut u32) -> R<Option<FieldType>> {
         let name = self.name(t);
-        if let Some(&(_, ty)) = NAMED.iter().find(|(n, _)| *n == name) {
+        let known = NAMED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .filter(|(_, ty)| field_known(*ty, self.features));
+        if let Some(&(_, ty)) = known {
             if ty.is_unique() {
                 let bit = 1 << (ty as u32);
                 if *seen & bit != 0 {
@@ -301,7 +319,7 @@ impl<'a> Parser<'_, 'a> {
             return Ok(Some(ty));
         }
         // Anything that is not a struct may be a kptr.
-        if t.kind() != Kind::STRUCT {
+        if t.kind() != Kind::STRUCT && self.features.contains(Features::METAS_KPTR) {
             return Ok(Some(FieldType::KptrRef));
         }
         Ok(None)
@@ -581,8 +599,14 @@ impl Record {
 }
 
 /// Runs the pass. `notes` says when the kernel's BTF was needed but absent.
-pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) -> Result<(), Failure> {
+pub fn check(
+    btf: &Btf<'_>,
+    features: Features,
+    vmlinux: Option<&KernelBtf>,
+    notes: &mut Vec<Note>,
+) -> Result<(), Failure> {
     let p = Parser {
+        features,
         btf,
         empty: Default::default(),
         deepest: Default::default(),
@@ -611,12 +635,20 @@ pub fn check(btf: &Btf<'_>, vmlinux: Option<&KernelBtf>, notes: &mut Vec<Note>) 
                 let off = btf.name_off(id) as usize;
                 if strings.get(off..).is_some_and(|s| s.starts_with(b"bpf_")) {
                     let name = p.name_at(off as u32);
-                    if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name) {
+                    let known = |n: &&[u8]| {
+                        NAMED
+                            .iter()
+                            .find(|(named, _)| named == n)
+                            .is_none_or(|(_, ty)| field_known(*ty, features))
+                    };
+                    if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name && known(n)) {
                         special[i].get_or_insert(id);
                     }
                 }
             }
-            Kind::PTR | Kind::VOLATILE if points_at_type_tag(btf, slot) => {
+            Kind::PTR | Kind::VOLATILE
+                if features.contains(Features::METAS_KPTR) && points_at_type_tag(btf, slot) =>
+            {
                 let t = btf.record_at(btf.pos(id));
                 if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
                     marks.push(id);

@@ -76,19 +76,36 @@ impl<'b, 'a> Resolver<'b, 'a> {
         self.btf.slots[id as usize].resolved_size()
     }
 
+    /// `btf_type_needs_resolve` under these rules: before 5.19 a FUNC is
+    /// not resolved but checked on its own after its id's resolve step.
+    #[inline]
+    fn needs_resolve(&self, k: Kind) -> bool {
+        k.needs_resolve() && (k != Kind::FUNC || self.features.contains(Features::FUNC_RESOLVE))
+    }
+
     /// `btf_check_all_types()`.
     pub fn check_all_types(&mut self) -> Result<(), Failure> {
+        let funcs_resolve = self.features.contains(Features::FUNC_RESOLVE);
         for id in self.btf.ids() {
             let slot = self.btf.slots[id as usize];
             let kind = slot.kind();
-            if kind.needs_resolve() && !slot.is_resolved() && !self.resolve_func_directly(id, slot) {
+            if self.needs_resolve(kind) && !slot.is_resolved() && !self.resolve_func_directly(id, slot) {
                 self.resolve(id)?;
             }
             if kind == Kind::FUNC_PROTO {
                 self.func_proto_check(id)?;
             }
+            if kind == Kind::FUNC && !funcs_resolve {
+                self.func_check(id)?;
+            }
         }
         Ok(())
+    }
+
+    /// `btf_func_check` as a step of its own (before 5.19): the same rules
+    /// as resolving the FUNC, reported at the FUNC, leaving it unresolved.
+    fn func_check(&self, id: u32) -> Result<(), Failure> {
+        self.func_prototype(id).map(|_| ())
     }
 
     /// A FUNC whose prototype is fine resolves in one step, with no walk:
@@ -111,18 +128,27 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     fn fail(&self, check: Check, site: Site, pos: u32) -> Stop {
-        Stop::Fail(Failure {
+        Stop::Fail(self.failure(check, site, pos))
+    }
+
+    fn failure(&self, check: Check, site: Site, pos: u32) -> Failure {
+        Failure {
             stage: Stage::Resolve,
             check,
             site,
             errno: errno::EINVAL,
             offset: Some(self.btf.abs(pos)),
-        })
+        }
     }
 
     #[cold]
     fn type_fail(&self, id: u32, check: Check) -> Stop {
         self.fail(check, Site::Type { id }, self.btf.pos(id))
+    }
+
+    #[cold]
+    fn type_failure(&self, id: u32, check: Check) -> Failure {
+        self.failure(check, Site::Type { id }, self.btf.pos(id))
     }
 
     #[inline]
@@ -135,7 +161,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     #[inline]
     fn is_sink(&self, k: Kind) -> bool {
         match self.mode {
-            Mode::Tbd => !k.needs_resolve(),
+            Mode::Tbd => !self.needs_resolve(k),
             Mode::Ptr => !(k.is_modifier() || k == Kind::PTR),
             Mode::StructOrArray => !(k.is_modifier() || k == Kind::ARRAY || k.is_composite()),
         }
@@ -621,10 +647,18 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     fn func_resolve(&mut self, id: u32) -> Step {
+        let proto_id = self.func_prototype(id).map_err(Stop::Fail)?;
+        self.pop_resolved(proto_id, 0);
+        Ok(())
+    }
+
+    /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose typed
+    /// parameters are all named. Returns the prototype's id.
+    fn func_prototype(&self, id: u32) -> Result<u32, Failure> {
         let proto_id = self.btf.slots[id as usize].type_id();
         let proto = match self.slot(proto_id) {
             Some(p) if p.kind() == Kind::FUNC_PROTO => p,
-            _ => return Err(self.type_fail(id, Check::TypeIdInvalid)),
+            _ => return Err(self.type_failure(id, Check::TypeIdInvalid)),
         };
         // The flag: some parameter has a type but no name. extern-func lets
         // an extern FUNC's parameters be unnamed.
@@ -633,12 +667,11 @@ impl<'b, 'a> Resolver<'b, 'a> {
             let params = self.record(proto_id).params().enumerate();
             for (i, p) in params {
                 if p.name_off == 0 && p.type_id != 0 {
-                    return Err(self.type_fail(id, Check::ArgInvalid { arg: i as u32 + 1 }));
+                    return Err(self.type_failure(id, Check::ArgInvalid { arg: i as u32 + 1 }));
                 }
             }
         }
-        self.pop_resolved(proto_id, 0);
-        Ok(())
+        Ok(proto_id)
     }
 
     fn decl_tag_resolve(&mut self, id: u32) -> Step {
@@ -686,10 +719,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
             let Some(rt) = self.slot(ret) else {
                 return Err(type_fail(Check::ReturnTypeInvalid));
             };
-            if rt.kind().is_source_only() {
+            if rt.kind().is_source_only() && self.features.contains(Features::SOURCE_ONLY_RETURN) {
                 return Err(type_fail(Check::ReturnTypeInvalid));
             }
-            if rt.kind().needs_resolve() && !rt.is_resolved() {
+            if self.needs_resolve(rt.kind()) && !rt.is_resolved() {
                 self.resolve(ret)?;
             }
             if self.type_id_size(ret).is_none() {
@@ -713,7 +746,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             let Some(at) = self.slot(p.type_id) else {
                 return Err(type_fail(arg));
             };
-            if at.kind().is_source_only() {
+            if at.kind().is_source_only() && self.features.contains(Features::SOURCE_ONLY_ARGS) {
                 return Err(type_fail(arg));
             }
             if p.name_off != 0
@@ -721,7 +754,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             {
                 return Err(type_fail(arg));
             }
-            if at.kind().needs_resolve() && !at.is_resolved() {
+            if self.needs_resolve(at.kind()) && !at.is_resolved() {
                 self.resolve(p.type_id)?;
             }
             if self.type_id_size(p.type_id).is_none() {
