@@ -416,7 +416,7 @@ impl Meta<'_, '_> {
         if self.profile.has(Features::PRINTABLE_SEC_NAMES) {
             is_section_name(name)
         } else if self.profile.has(Features::SEC_NAMES_PRINTABLE) {
-            name.len() <= self.profile.limits.name_len && name.get(1..).is_none_or(is_printable)
+            name.len() <= self.profile.limits.name_len && name.get(1..).map_or(true, is_printable)
         } else {
             self.btf.is_dotted_identifier(off)
         }

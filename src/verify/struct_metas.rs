@@ -639,7 +639,7 @@ pub fn check(
                         NAMED
                             .iter()
                             .find(|(named, _)| named == n)
-                            .is_none_or(|(_, ty)| field_known(*ty, features))
+                            .map_or(true, |(_, ty)| field_known(*ty, features))
                     };
                     if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name && known(n)) {
                         special[i].get_or_insert(id);
