@@ -16,7 +16,8 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct KernelLoadArgs {
-    /// Inputs: raw BTF, ELF objects with .BTF, or - for stdin.
+    /// Inputs: raw BTF, ELF objects with .BTF, - for stdin, or directories
+    /// (every such file below them).
     #[arg(value_name = "FILE", required = true)]
     files: Vec<String>,
     #[command(flatten)]
@@ -136,14 +137,32 @@ pub fn run(args: KernelLoadArgs) -> i32 {
     };
     let mut errors = false;
     let mut inputs = Vec::new();
-    for path in &args.files {
-        match load_input(path, args.out.raw) {
-            Ok(i) => inputs.push(i),
+    let mut skipped = 0;
+    for arg in &args.files {
+        // A directory stands for the blobs under it; files there that are
+        // neither BTF nor ELF are passed over.
+        let is_dir = std::path::Path::new(arg).is_dir();
+        let paths = match btfcheck::input::files_under(std::path::Path::new(arg), &|_| false) {
+            Ok(p) => p,
             Err(e) => {
-                eprintln!("btfcheck: {e}");
+                eprintln!("btfcheck: {arg}: {e}");
                 errors = true;
+                continue;
+            }
+        };
+        for p in paths {
+            match load_input(&p.display().to_string(), args.out.raw) {
+                Ok(i) => inputs.push(i),
+                Err(_) if is_dir => skipped += 1,
+                Err(e) => {
+                    eprintln!("btfcheck: {e}");
+                    errors = true;
+                }
             }
         }
+    }
+    if skipped > 0 {
+        eprintln!("btfcheck: passed over {skipped} files that hold no BTF");
     }
     if inputs.is_empty() {
         return EXIT_ERROR;
