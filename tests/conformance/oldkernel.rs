@@ -403,3 +403,111 @@ fn profile_names_from_uname() {
     assert_eq!(profile_of("6.12.107+deb13-amd64").as_deref(), Some("linux-6.12"));
     assert_eq!(profile_of("garbage"), None);
 }
+
+/// btfcheck's answer for a recorded line: errno, log (in full, or by
+/// fingerprint with tail or last line) and `log_true_size` where recorded.
+fn agrees(r: &Value, errno: i32, log: &[u8], true_size: u32) -> bool {
+    let log_ok = match (r.get("log_fingerprint"), r.get("log_tail")) {
+        (Some(_), Some(_)) => log_matches(r, log),
+        (Some(fp), None) => fp.as_str() == Some(fingerprint(log).as_str()),
+        _ => unescape(r["log"].as_str().unwrap_or_default()) == log,
+    };
+    let true_ok = r["log_true_size"].is_null() || r["log_true_size"] == true_size;
+    r["errno"] == errno && log_ok && true_ok
+}
+
+/// How many recorded answers of one kernel btfcheck reproduces under
+/// `profile`: (conformance agreed, of, generated agreed, of, first
+/// disagreements). Cases whose verdict depends on the kernel's own BTF
+/// (`special/kernel_*`) are left out: the recording holds no vmlinux.
+fn agreement(dir: &Path, profile: btfcheck::Profile) -> (usize, usize, usize, usize, Vec<String>) {
+    let opts = btfcheck::verify::Options {
+        profile,
+        vmlinux: None,
+    };
+    let conf = read_lines(&dir.join("conformance.jsonl")).expect("conformance.jsonl");
+    let recorded: std::collections::HashMap<&str, &Value> = conf[1..]
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap_or_default(), v))
+        .collect();
+    let mut bad = Vec::new();
+    let (mut c_ok, mut c_n) = (0, 0);
+    for c in all_cases() {
+        let Some(r) = recorded.get(c.name.as_str()) else {
+            continue;
+        };
+        if c.name.starts_with("special/kernel_") || r["crashed"] == true {
+            continue;
+        }
+        c_n += 1;
+        let o = super::btfcheck_outcome(&c, &opts);
+        if agrees(r, o.errno, &o.log, o.true_size) {
+            c_ok += 1;
+        } else if bad.len() < 10 {
+            bad.push(format!(
+                "{}: kernel errno {}, btfcheck {}",
+                c.name, r["errno"], o.errno
+            ));
+        }
+    }
+    let gen = read_lines(&dir.join("generated.jsonl.gz")).expect("generated.jsonl.gz");
+    let plan = plan();
+    let (mut g_ok, mut g_n) = (0, 0);
+    for r in &gen[1..] {
+        let Some(i) = r["i"].as_u64() else { continue };
+        if r["crashed"] == true {
+            continue;
+        }
+        g_n += 1;
+        let blob = plan.case(i).blob;
+        let v = btfcheck::verify::verify(&blob, &opts);
+        let o = btfcheck::diag::kernel_log::render_for(
+            &v,
+            btfcheck::diag::logbuf::LogRequest {
+                level: 1,
+                size: GEN_LOG_SIZE,
+            },
+        );
+        if agrees(r, o.errno, &o.text, o.true_size) {
+            g_ok += 1;
+        } else if bad.len() < 20 {
+            bad.push(format!(
+                "generated case {i}: kernel errno {}, btfcheck {}",
+                r["errno"], o.errno
+            ));
+        }
+    }
+    (c_ok, c_n, g_ok, g_n, bad)
+}
+
+/// Each recorded kernel that has a btfcheck profile of its name
+/// (`linux-6.1` for tests/oldkernel/linux-6.1) is reproduced exactly:
+/// verdict, errno, full log and `log_true_size`, on the conformance cases
+/// and the generated blobs. A kernel without a profile yet is measured
+/// against linux-6.18 and the numbers are printed.
+#[test]
+fn old_kernel_profiles_reproduce_recordings() {
+    for dir in recorded_profiles() {
+        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        match btfcheck::Profile::by_name(&name) {
+            Some(p) => {
+                let (c_ok, c_n, g_ok, g_n, bad) = agreement(&dir, p);
+                eprintln!(
+                    "{name}: {c_ok} of {c_n} conformance cases and {g_ok} of {g_n} generated blobs identical"
+                );
+                assert!(
+                    c_ok == c_n && g_ok == g_n,
+                    "profile {name} disagrees with the recorded kernel:\n{}",
+                    bad.join("\n")
+                );
+            }
+            None => {
+                let (c_ok, c_n, g_ok, g_n, _) = agreement(&dir, btfcheck::Profile::LINUX_6_18);
+                eprintln!(
+                    "{name}: no such profile yet; linux-6.18 reproduces {c_ok} of {c_n} conformance cases \
+                     and {g_ok} of {g_n} generated blobs of this kernel"
+                );
+            }
+        }
+    }
+}

@@ -282,6 +282,37 @@ pub fn console_excerpt(console: &[u8]) -> String {
         .to_string()
 }
 
+/// Where a boot that did not finish its list leaves the run.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// This blob was being loaded when the guest died: it is the culprit.
+    Blame(usize),
+    /// The guest died between blobs: go on from this one.
+    Resume(usize),
+    /// Nothing was loaded: booting again would do the same.
+    Stuck,
+}
+
+/// Decides, after a boot from blob `first` that ended without finishing:
+/// `last_begun` is the last blob the guest announced, `last_result` the
+/// highest blob with an answer, `answered` says whether a blob has one.
+fn after_unfinished(
+    first: usize,
+    last_begun: Option<u32>,
+    last_result: Option<usize>,
+    answered: impl Fn(usize) -> bool,
+) -> Next {
+    if let Some(b) = last_begun.map(|b| b as usize) {
+        if b >= first && !answered(b) {
+            return Next::Blame(b);
+        }
+    }
+    match last_result {
+        Some(l) if l >= first => Next::Resume(l + 1),
+        _ => Next::Stuck,
+    }
+}
+
 /// Boots `kernel` and loads every job, in one boot unless a blob takes the
 /// guest down. `progress` hears about each boot.
 pub fn run(
@@ -402,28 +433,26 @@ pub fn run(
             }
             return Err(QemuError::NoOutput { console });
         }
-        match report.last_begun.map(|b| b as usize) {
-            Some(b) if b >= first && b < jobs.len() && outcomes[b].is_none() => {
-                let excerpt = console_excerpt(&console_text);
+        match after_unfinished(first, report.last_begun, last_result, |b| {
+            outcomes.get(b).is_some_and(Option::is_some)
+        }) {
+            Next::Blame(b) => {
                 progress(&format!(
                     "blob {b} {} the guest; resuming after it",
                     if booted.hung { "hung" } else { "crashed" }
                 ));
                 outcomes[b] = Some(Outcome::Crashed {
                     hung: booted.hung,
-                    console: excerpt,
+                    console: console_excerpt(&console_text),
                 });
                 first = b + 1;
             }
-            _ => {
-                let next = last_result.map_or(first, |l| l + 1);
-                if next <= first {
-                    return Err(QemuError::NoProgress {
-                        after: first,
-                        console: console_excerpt(&console_text),
-                    });
-                }
-                first = next;
+            Next::Resume(next) => first = next,
+            Next::Stuck => {
+                return Err(QemuError::NoProgress {
+                    after: first,
+                    console: console_excerpt(&console_text),
+                })
             }
         }
     }
@@ -460,6 +489,23 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resume_after_the_blob_that_killed_the_guest() {
+        let answered = |upto: usize| move |b: usize| b < upto;
+        // Announced blob 7, no answer for it: blame it, go on at 8.
+        assert_eq!(after_unfinished(0, Some(7), Some(6), answered(7)), Next::Blame(7));
+        // A resumed boot that dies on its first blob.
+        assert_eq!(after_unfinished(8, Some(8), None, answered(8)), Next::Blame(8));
+        // Died after answering 7 but before announcing 8.
+        assert_eq!(
+            after_unfinished(0, Some(7), Some(7), answered(8)),
+            Next::Resume(8)
+        );
+        // An announcement from before this boot's start means nothing.
+        assert_eq!(after_unfinished(8, Some(3), None, answered(8)), Next::Stuck);
+        assert_eq!(after_unfinished(0, None, None, answered(0)), Next::Stuck);
+    }
 
     #[test]
     fn release_comparison() {
