@@ -276,10 +276,11 @@ pub fn console_excerpt(console: &[u8]) -> String {
         Some(s) => &tail[s..tail.len().min(s + 2000)],
         None => &tail[tail.len().saturating_sub(2000)..],
     };
-    String::from_utf8_lossy(part)
-        .replace("\r\n", "\n")
-        .trim()
-        .to_string()
+    let text = String::from_utf8_lossy(part).replace("\r\n", "\n");
+    match text.trim() {
+        "" => "(nothing on the guest console)".into(),
+        t => t.to_string(),
+    }
 }
 
 /// Where a boot that did not finish its list leaves the run.

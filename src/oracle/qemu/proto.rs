@@ -164,7 +164,7 @@ fn frame(r: &mut Report, tag: u8, p: &[u8]) -> Result<(), String> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use std::io::Write;
 
