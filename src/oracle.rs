@@ -6,6 +6,8 @@
 //! BTF files for fast reading.
 #![allow(unsafe_code)]
 
+pub mod qemu;
+
 use thiserror::Error;
 
 /// `BPF_BTF_LOAD`.

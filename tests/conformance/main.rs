@@ -12,6 +12,7 @@
 
 mod layout;
 mod names;
+mod oldkernel;
 mod resolve;
 mod suite;
 
