@@ -69,6 +69,9 @@ bitflags! {
         const METAS_KPTR          = 1 << 23;
         /// Struct metas: bpf_res_spin_lock (6.15).
         const METAS_RES_SPIN_LOCK = 1 << 24;
+        /// Struct metas: a `uptr` type tag is known, and ignored (6.13;
+        /// before, it is an unknown kptr tag).
+        const METAS_UPTR          = 1 << 25;
 
         // Proposed rules (../shared/spec/proposals.md): never in a kernel
         // profile; switched on with `--feature` or `PROFILE+FEATURE`.
@@ -137,7 +140,8 @@ impl Features {
         .union(Features::SEC_NAMES_PRINTABLE)
         .union(Features::PRINTABLE_SEC_NAMES);
     pub const KERNEL_6_12: Features = Features::KERNEL_6_11.union(Features::METAS_KPTR);
-    pub const KERNEL_6_15: Features = Features::KERNEL_6_12
+    pub const KERNEL_6_13: Features = Features::KERNEL_6_12.union(Features::METAS_UPTR);
+    pub const KERNEL_6_15: Features = Features::KERNEL_6_13
         .union(Features::TAG_KFLAG)
         .union(Features::METAS_RES_SPIN_LOCK);
     /// What Linux 6.18 knows: every kernel rule, no proposal.
@@ -404,6 +408,12 @@ impl Profile {
             Provenance::Booted {
                 package: "linux-image-6.12.107+deb13-amd64-unsigned 6.12.107-1 (trixie)",
             },
+        ),
+        kernel(
+            "linux-6.13",
+            Features::KERNEL_6_13,
+            Limits::LINUX_6_18,
+            Provenance::FromSource,
         ),
         kernel(
             "linux-6.15",

@@ -335,9 +335,17 @@ pub fn render_for(
     v: &Verification<'_>,
     req: crate::diag::logbuf::LogRequest,
 ) -> crate::diag::logbuf::LogOutcome {
-    use crate::diag::logbuf::{finalize_kept, finalize_kept_legacy, LOG_FIXED};
-    let room = req.size.saturating_sub(1) as usize;
+    use crate::diag::logbuf::{finalize_kept, finalize_kept_legacy, LogOutcome, LOG_FIXED};
     let rotating = v.profile.has(Features::LOG_ROTATE);
+    // Attributes the kernel refuses: EINVAL before anything is verified.
+    if !crate::diag::logbuf::request_valid_for(req, rotating) {
+        return LogOutcome {
+            text: Vec::new(),
+            true_size: 0,
+            errno: crate::verify::errno::EINVAL,
+        };
+    }
+    let room = req.size.saturating_sub(1) as usize;
     let keep = if req.level & LOG_FIXED != 0 || !rotating {
         Keep::Head(room)
     } else {

@@ -62,6 +62,15 @@ pub fn request_valid_legacy(req: LogRequest) -> bool {
     req.level != 0 && req.level & !0x7 == 0 && (128..=MAX_LOG_SIZE).contains(&req.size)
 }
 
+/// [`request_valid`] (6.4 on, `rotating`) or [`request_valid_legacy`].
+pub fn request_valid_for(req: LogRequest, rotating: bool) -> bool {
+    if rotating {
+        request_valid(req)
+    } else {
+        request_valid_legacy(req)
+    }
+}
+
 /// Applies the buffer rules to a complete log. `verdict_errno` is 0 for an
 /// accepted blob.
 pub fn finalize(full: &[u8], req: LogRequest, verdict_errno: i32) -> LogOutcome {

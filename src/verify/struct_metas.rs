@@ -276,8 +276,8 @@ impl<'a> Parser<'_, 'a> {
             b"kptr_untrusted" => FieldType::KptrUnref,
             b"kptr" => FieldType::KptrRef,
             b"percpu_kptr" => FieldType::KptrPercpu,
-            // uptr is a kptr kind the struct-metas mask leaves out.
-            b"uptr" => return Ok(None),
+            // uptr (6.13) is a kptr kind the struct-metas mask leaves out.
+            b"uptr" if self.features.contains(Features::METAS_UPTR) => return Ok(None),
             _ => return Err((E::KptrTagUnknown, errno::EINVAL)),
         };
         let (res_id, target) = self.skip_modifiers(tag.common.type_id());

@@ -268,25 +268,17 @@ fn vmlinux() -> Option<KernelBtf> {
 
 fn btfcheck_outcome(c: &Case, opts: &Options<'_>) -> Outcome {
     let v = verify::verify(&c.blob, opts);
-    let full = kernel_log::render(&v);
-    let l = logbuf::finalize(
-        &full,
+    // The profile's log buffer: attribute checks, truncation, ENOSPC.
+    let l = kernel_log::render_for(
+        &v,
         logbuf::LogRequest {
             level: c.log_level,
             size: c.log_size,
         },
-        v.errno(),
     );
-    // The kernel writes no log and no true size when it fails before the
-    // log is set up (the 16 MiB limit).
-    let true_size = if v.failure.is_some_and(|f| f.stage == verify::Stage::Size) {
-        0
-    } else {
-        l.true_size
-    };
     Outcome {
         errno: l.errno,
-        true_size,
+        true_size: l.true_size,
         log: l.text,
     }
 }
