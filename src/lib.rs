@@ -22,6 +22,7 @@ pub mod diag;
 pub mod dump;
 pub mod input;
 pub mod kallsyms;
+pub mod min_kernel;
 pub mod oracle;
 pub mod profile;
 pub mod proto;

@@ -528,3 +528,49 @@ impl Default for Profile {
         Profile::LINUX_6_18
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linux_6_18_has_every_kernel_rule_and_no_proposal() {
+        let kernel_bits = Features::all().difference(Features::PROPOSALS);
+        assert_eq!(Features::KERNEL_6_18, kernel_bits);
+        assert!(Profile::LINUX_6_18.is_kernel_exact());
+        assert_eq!(Profile::LINUX_6_18.info_mask(), crate::raw::types::INFO_MASK);
+    }
+
+    #[test]
+    fn profiles_are_oldest_first_and_named_uniquely() {
+        let version = |p: &Profile| {
+            let v: Vec<u32> = p.name["linux-".len()..]
+                .split('.')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            (v[0], v[1])
+        };
+        for w in Profile::ALL.windows(2) {
+            assert!(
+                version(&w[0]) < version(&w[1]),
+                "{} before {}",
+                w[0].name,
+                w[1].name
+            );
+            assert!(w[0].limits.max_kind <= w[1].limits.max_kind);
+        }
+        // Kinds only ever arrive.
+        assert!(Profile::ALL.iter().all(|p| p.is_kernel_exact()));
+    }
+
+    #[test]
+    fn linux_7_1_is_kernel_exact_with_its_layout() {
+        let p = Profile::by_name("linux-7.1").unwrap();
+        assert!(p.has(Features::KIND_LAYOUT));
+        assert!(p.is_kernel_exact(), "the layout is 7.1's own rule there");
+        assert_eq!(
+            Profile::parse_rules("linux-7.1+func-addr").unwrap().rules(),
+            "linux-7.1+func-addr"
+        );
+    }
+}

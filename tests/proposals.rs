@@ -667,3 +667,30 @@ fn feature_snapshots() {
         });
     }
 }
+
+/// Linux 7.1 tiles a self-describing blob's sections in any order: strings
+/// first loads there, while 6.18 (and a 24-byte header) wants them last.
+#[test]
+fn linux_7_1_takes_strings_before_types() {
+    let mut b = BtfBuilder::new();
+    b.int("int", 4, 32, INT_SIGNED);
+    let (types, strings) = b.sections();
+    // Padded with NULs so that the type section stays 4-byte aligned.
+    let mut strings = strings.to_vec();
+    strings.resize(strings.len().next_multiple_of(4), 0);
+    let strings = strings.as_slice();
+    let mut h = b.header();
+    h.hdr_len = 32;
+    h.str_len = strings.len() as u32;
+    h.str_off = 0;
+    h.type_off = strings.len() as u32;
+    let mut blob = h.to_bytes().to_vec();
+    blob.extend_from_slice(&[0; 8]); // no layout section
+    blob.extend_from_slice(strings);
+    blob.extend_from_slice(types);
+    assert_eq!(check(&blob, "linux-7.1"), None);
+    assert_eq!(
+        check(&blob, KERNEL),
+        Some((Stage::Strings, Check::StringsNotAtEnd))
+    );
+}

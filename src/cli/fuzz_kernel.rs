@@ -42,6 +42,11 @@ pub struct FuzzKernelArgs {
     /// Most types in one generated blob.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     max_types: u32,
+    /// Write the cases as DIR/S-I.btf instead of loading them, for another
+    /// oracle: `btfcheck kernel-load --qemu KERNEL --compare DIR` boots an
+    /// older kernel and judges them all in one boot.
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
 }
 
 const TYPE_CAP_MESSAGE: &str = "Exceeded max num of types";
@@ -148,9 +153,11 @@ fn one_case(plan: &Plan, index: u64, opts: &Options<'_>, out: &Path, t: &mut Tal
 }
 
 pub fn run(args: FuzzKernelArgs) -> i32 {
-    if let Err(e) = oracle::available() {
-        eprintln!("btfcheck: fuzz-kernel needs the live kernel: {e}");
-        return EXIT_ERROR;
+    if args.export.is_none() {
+        if let Err(e) = oracle::available() {
+            eprintln!("btfcheck: fuzz-kernel needs the live kernel: {e}");
+            return EXIT_ERROR;
+        }
     }
     let corpus = corpus_blobs(&args.corpus);
     if corpus.is_empty() {
@@ -172,6 +179,9 @@ pub fn run(args: FuzzKernelArgs) -> i32 {
         corpus,
         max_types: args.max_types.max(1),
     };
+    if let Some(dir) = &args.export {
+        return export(&plan, args.start, args.count, dir);
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -269,4 +279,21 @@ fn report(t: &Tally, secs: f64) -> i32 {
     } else {
         EXIT_REJECTED
     }
+}
+
+/// `--export`: the cases as files, named by seed and index.
+fn export(plan: &Plan, start: u64, count: u64, dir: &Path) -> i32 {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("btfcheck: {}: {e}", dir.display());
+        return EXIT_ERROR;
+    }
+    for i in start..start.saturating_add(count) {
+        let path = dir.join(format!("{}-{i}.btf", plan.seed));
+        if let Err(e) = std::fs::write(&path, plan.case(i).blob) {
+            eprintln!("btfcheck: {}: {e}", path.display());
+            return EXIT_ERROR;
+        }
+    }
+    eprintln!("wrote {count} cases of seed {} to {}", plan.seed, dir.display());
+    EXIT_OK
 }

@@ -5,6 +5,7 @@ mod compare;
 #[cfg(feature = "arbitrary")]
 mod fuzz_kernel;
 mod kernel_load;
+mod min_kernel;
 mod proto;
 mod text;
 mod verify;
@@ -45,7 +46,8 @@ enum Command {
     Dump(text::DumpArgs),
     /// Assemble text (exact form or bpftool raw format) into a blob.
     Asm(text::AsmArgs),
-    /// List the kernel profiles this build knows.
+    /// List the kernel profiles this build knows, oldest first, and how each
+    /// was verified.
     Profiles,
     /// List the proposed rule changes that can be switched on with
     /// --feature NAME or PROFILE+NAME.
@@ -54,6 +56,10 @@ enum Command {
     /// verdict or message changed, then "N blobs: A newly accepted,
     /// R newly rejected, M message changed".
     Compare(compare::CompareArgs),
+    /// The oldest kernel profile that loads each blob, and for each older
+    /// profile the first reason it does not (exit 1 when a blob loads
+    /// nowhere, or, with --require P, not on P and every newer profile).
+    MinKernel(min_kernel::MinKernelArgs),
     /// Build blobs for proposals from real data (`proto func-addr`).
     Proto(proto::ProtoArgs),
     /// Differential campaign: generate blobs (btf-smith valid and faulted,
@@ -122,12 +128,20 @@ pub fn main() -> i32 {
         }
         Command::Compare(args) => compare::run(args),
         Command::Proto(args) => proto::run(args),
+        Command::MinKernel(args) => min_kernel::run(args),
         Command::Profiles => {
+            use btfcheck::profile::Provenance;
             for p in Profile::ALL {
-                println!(
-                    "{:<12} verified against the live kernel (Linux 6.18.44, BPF_BTF_LOAD)",
-                    p.name
-                );
+                let how = match p.provenance {
+                    Provenance::LiveKernel => {
+                        "verified: live kernel (Linux 6.18.44), 1,644 conformance cases".to_string()
+                    }
+                    Provenance::Booted { package } => format!(
+                        "verified: Debian {package} under QEMU, 1,644 conformance cases + 10,000 generated blobs"
+                    ),
+                    Provenance::FromSource => "from source (no bootable kernel; see docs/profiles.md)".to_string(),
+                };
+                println!("{:<11} {how}", p.name);
             }
             EXIT_OK
         }

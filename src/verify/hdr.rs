@@ -58,17 +58,14 @@ pub fn check_header(h: &Header, layout: Option<LayoutFields>, blob_len: u32) -> 
     if blob_len == h.hdr_len {
         return Err(plain(Check::NoData, errno::EINVAL, h.hdr_len as u64));
     }
-    check_sections(h, layout, blob_len)?;
-    match layout {
-        Some(l) => check_layout(h, l, blob_len),
-        None => Ok(()),
-    }
+    check_sections(h, layout, blob_len)
 }
 
 /// kind-layout (Linux 7.1 `btf_parse_layout_sec`): an optional section of
 /// 4-byte per-kind entries; only looked at when `hdr_len >= 32` and
 /// `layout_len != 0`.
-fn check_layout(h: &Header, l: LayoutFields, blob_len: u32) -> Result<(), Failure> {
+/// Runs after the string section's checks, before the type section's.
+pub fn check_layout(h: &Header, l: LayoutFields, blob_len: u32) -> Result<(), Failure> {
     const ENTRY: u32 = 4;
     if h.hdr_len < crate::raw::header::HEADER_LEN_LAYOUT || l.len == 0 {
         return Ok(());
@@ -193,8 +190,15 @@ fn check_sections(h: &Header, layout: Option<LayoutFields>, blob_len: u32) -> Re
 }
 
 /// `btf_parse_str_sec()` for base BTF. `max_name_offset` is
-/// `BTF_MAX_NAME_OFFSET` (0xffff before 5.4).
-pub fn check_strings(h: &Header, blob: &[u8], max_name_offset: u32) -> Result<(), Failure> {
+/// `BTF_MAX_NAME_OFFSET` (0xffff before 5.4). With a 32-byte header (7.1,
+/// `self_describing`) the sections may come in any order, so the strings
+/// need not be last.
+pub fn check_strings(
+    h: &Header,
+    blob: &[u8],
+    max_name_offset: u32,
+    self_describing: bool,
+) -> Result<(), Failure> {
     let fail = |check, at: u64| Failure {
         stage: Stage::Strings,
         check,
@@ -204,7 +208,7 @@ pub fn check_strings(h: &Header, blob: &[u8], max_name_offset: u32) -> Result<()
     };
     let start = h.hdr_len as u64 + h.str_off as u64;
     let end = start + h.str_len as u64;
-    if end != blob.len() as u64 {
+    if end != blob.len() as u64 && !self_describing {
         return Err(fail(Check::StringsNotAtEnd, 16));
     }
     let s = &blob[start as usize..end as usize];

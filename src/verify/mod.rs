@@ -129,7 +129,10 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     let layout = layout_aware.then(|| LayoutFields::copied_from(blob, header.hdr_len));
     v.layout = layout.filter(|_| header.hdr_len >= HEADER_LEN_LAYOUT);
     hdr::check_header(&header, layout, blob_len)?;
-    hdr::check_strings(&header, blob, profile.limits.max_name_offset)?;
+    hdr::check_strings(&header, blob, profile.limits.max_name_offset, v.layout.is_some())?;
+    if let Some(l) = v.layout {
+        hdr::check_layout(&header, l, blob_len)?;
+    }
     let shapes = match v.layout {
         Some(l) if profile.has(Features::SKIP_UNKNOWN_KINDS) => {
             hdr::layout_shapes(&header, l, blob, profile.shapes())?
@@ -139,17 +142,19 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
 
     let types_start = header.hdr_len as u64 + header.type_off as u64;
     let strings_start = header.hdr_len as u64 + header.str_off as u64;
+    // Last in the blob, except in 7.1's self-describing layout.
+    let strings = &blob[strings_start as usize..(strings_start + header.str_len as u64) as usize];
     let mut btf = Btf {
         blob,
         header,
         types: &blob[types_start as usize..(types_start + header.type_len as u64) as usize],
         types_start,
-        strings: Strings::new(&blob[strings_start as usize..]),
+        strings: Strings::new(strings),
         strings_start,
         slots: Vec::new(),
         positions: Vec::new(),
         records_walked: 0,
-        idents: names::IdentCache::new(&blob[strings_start as usize..]),
+        idents: names::IdentCache::new(strings),
         shapes,
         names: btf::NameRules::of(profile),
     };
