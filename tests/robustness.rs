@@ -1293,9 +1293,38 @@ fn check_finalize(log: &[u8], req: LogRequest, verdict: i32) {
 
 /// verify + every renderer on one blob, with the invariants. Returns the
 /// errno and the full log length.
+/// Every kernel profile, and proposals on top of the newest kernels: each
+/// case is verified under one of them in turn, so every rule set's code
+/// paths see every kind of input.
+fn rule_sets() -> &'static [btfcheck::Profile] {
+    static SETS: std::sync::OnceLock<Vec<btfcheck::Profile>> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        let mut sets = btfcheck::Profile::ALL.to_vec();
+        for r in [
+            "linux-6.18+extern-func+extern-var+datasec-extern-uniform+decl-tag-value",
+            "linux-7.1+func-addr+skip-unknown-kinds",
+        ] {
+            sets.push(btfcheck::Profile::parse_rules(r).expect("known rule set"));
+        }
+        sets
+    })
+}
+
 fn exercise(blob: &[u8], rng: &mut Rng, st: &mut Stats) -> (i32, usize) {
     let t0 = Instant::now();
-    let v = verify(blob, &Options::default());
+    // Half the cases under linux-6.18, half under the other rule sets.
+    let sets = rule_sets();
+    let profile = match st.cases % 2 {
+        0 => btfcheck::Profile::LINUX_6_18,
+        _ => sets[(st.cases / 2) as usize % sets.len()],
+    };
+    let v = verify(
+        blob,
+        &Options {
+            profile,
+            ..Options::default()
+        },
+    );
     let (errno_v, log_len) = check_verification(blob, &v, rng);
     let dt = t0.elapsed();
     st.cases += 1;

@@ -40,9 +40,15 @@ fn small_config(u: &mut Unstructured<'_>) -> Config {
     cfg
 }
 
-/// Any bytes: verify and every renderer; ELF input too.
+/// Any bytes: verify and every renderer; ELF input too. Under linux-6.18
+/// and one other kernel profile, picked by the input's length, so every
+/// profile's paths are fuzzed.
 pub fn verify_raw(data: &[u8]) {
     ok(props::renderers_total(data, PROFILE));
+    let other = Profile::ALL[data.len() % Profile::ALL.len()];
+    if other != PROFILE {
+        ok(props::renderers_total(data, other));
+    }
     if let Ok(inp) = input::from_bytes("fuzz.o", data.to_vec()) {
         assert!(inp.range.end <= inp.bytes.len());
         if inp.container == input::Container::Elf {
