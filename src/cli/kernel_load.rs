@@ -64,12 +64,10 @@ const QEMU_LOG_SIZE: u32 = 16 << 20;
 
 /// What the kernel did with one input.
 enum Answer {
-    Verdict(KernelVerdict),
+    /// The verdict, and under QEMU the guest's time in the syscall.
+    Verdict(KernelVerdict, Option<u32>),
     /// The guest died or hung while loading it.
-    Crashed {
-        hung: bool,
-        console: String,
-    },
+    Crashed { hung: bool, console: String },
 }
 
 /// Which kernel answered.
@@ -181,7 +179,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
             for input in &inputs {
                 answers.push(
                     oracle::btf_load(input.btf(), level, size)
-                        .map(Answer::Verdict)
+                        .map(|k| Answer::Verdict(k, None))
                         .map_err(|e| format!("{}: {e}", input.path)),
                 );
             }
@@ -217,8 +215,8 @@ pub fn run(args: KernelLoadArgs) -> i32 {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut bad = false;
     for (input, answer) in inputs.iter().zip(answers) {
-        let k = match answer {
-            Ok(Answer::Verdict(k)) => k,
+        let (k, usec) = match answer {
+            Ok(Answer::Verdict(k, usec)) => (k, usec),
             Ok(Answer::Crashed { hung, console }) => {
                 bad = true;
                 if write_crash(&mut out, args.out.format, &input.path, &oracle, hung, &console).is_err() {
@@ -256,6 +254,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
                 });
                 if oracle.qemu {
                     obj["oracle"] = "qemu".into();
+                    obj["guest_usec"] = usec.into();
                 }
                 if let (Some(o), Some(a)) = (&ours, agree) {
                     obj["agree"] = a.into();
@@ -352,7 +351,7 @@ fn run_qemu(
         .into_iter()
         .map(|o| {
             Ok(match o {
-                Outcome::Loaded { verdict, .. } => Answer::Verdict(verdict),
+                Outcome::Loaded { verdict, usec } => Answer::Verdict(verdict, Some(usec)),
                 Outcome::Crashed { hung, console } => Answer::Crashed { hung, console },
             })
         })

@@ -251,15 +251,7 @@ fn recorded_profiles() -> Vec<PathBuf> {
 fn same_answer(r: &Value, o: &Outcome) -> bool {
     match o {
         Outcome::Crashed { .. } => r["crashed"] == true,
-        Outcome::Loaded { verdict: k, .. } => {
-            let log_ok = match (r.get("log_fingerprint"), r.get("log_tail")) {
-                (Some(_), Some(_)) => log_matches(r, &k.log),
-                (Some(fp), None) => fp.as_str() == Some(fingerprint(&k.log).as_str()),
-                _ => unescape(r["log"].as_str().unwrap_or_default()) == k.log,
-            };
-            let true_ok = r["log_true_size"].is_null() || r["log_true_size"] == k.true_size;
-            r["errno"] == k.errno && true_ok && log_ok
-        }
+        Outcome::Loaded { verdict: k, .. } => agrees(r, k.errno, &k.log, k.true_size),
     }
 }
 
@@ -279,14 +271,18 @@ fn old_kernel_record_or_recheck() {
         return;
     };
     let cases = all_cases();
-    let run = boot(Path::new(&kernel), &cases, &[]);
+    let plan = plan();
+    let gen: Vec<Vec<u8>> = (GEN_FIRST..GEN_FIRST + GEN_COUNT)
+        .map(|i| plan.case(i).blob)
+        .collect();
+    let run = boot(Path::new(&kernel), &cases, &gen);
     let profile = profile_of(&run.release).expect("a uname -r with a version");
-    let path = fixtures_dir().join(&profile).join("conformance.jsonl");
-    let Some(lines) = read_lines(&path) else {
+    let dir = fixtures_dir().join(&profile);
+    let Some(lines) = read_lines(&dir.join("conformance.jsonl")) else {
         panic!(
-            "Linux {} booted, but there is no recording {} to check it against",
+            "Linux {} booted, but there is no recording in {} to check it against",
             run.release,
-            path.display()
+            dir.display()
         );
     };
     assert_eq!(
@@ -308,17 +304,28 @@ fn old_kernel_record_or_recheck() {
             _ => bad.push(format!("{} (not recorded, or recorded for another blob)", c.name)),
         }
     }
+    let generated = read_lines(&dir.join("generated.jsonl.gz")).expect("generated.jsonl.gz");
+    for ((r, o), fp) in generated[1..]
+        .iter()
+        .zip(&run.outcomes[cases.len()..])
+        .zip(gen.iter().map(|b| fingerprint(b)))
+    {
+        if r["blob"] != fp || !same_answer(r, o) {
+            bad.push(format!("generated case {}", r["i"]));
+        }
+    }
     assert!(
         bad.is_empty(),
-        "Linux {} now answers differently from {} on {} cases: {bad:?}",
+        "Linux {} now answers differently from its recording in {} on {} blobs: {bad:?}",
         run.release,
-        path.display(),
+        dir.display(),
         bad.len()
     );
     eprintln!(
-        "old_kernel: Linux {} agrees with its recording on all {} cases",
+        "old_kernel: Linux {} agrees with its recording on all {} cases and {} generated blobs",
         run.release,
-        cases.len()
+        cases.len(),
+        gen.len()
     );
 }
 
