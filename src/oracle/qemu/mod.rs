@@ -330,6 +330,9 @@ pub fn run(
         progress(n);
     }
     let loader = guest::loader(&opts.cache)?;
+    if !loader.zlib {
+        progress("the guest loader was built without zlib (no static libz): answers travel uncompressed");
+    }
     let init =
         std::fs::read(&loader.path).map_err(|e| QemuError::Io(format!("{}: {e}", loader.path.display())))?;
     let work = WorkDir::new()?;
