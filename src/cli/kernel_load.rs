@@ -214,11 +214,14 @@ pub fn run(args: KernelLoadArgs) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut bad = false;
+    // (answered, agreed, crashed), for the closing line of --compare.
+    let mut tally = (0usize, 0usize, 0usize);
     for (input, answer) in inputs.iter().zip(answers) {
         let (k, usec) = match answer {
             Ok(Answer::Verdict(k, usec)) => (k, usec),
             Ok(Answer::Crashed { hung, console }) => {
                 bad = true;
+                tally.2 += 1;
                 if write_crash(&mut out, args.out.format, &input.path, &oracle, hung, &console).is_err() {
                     return EXIT_ERROR;
                 }
@@ -235,6 +238,8 @@ pub fn run(args: KernelLoadArgs) -> i32 {
             kernel_log::render_for(&v, logbuf::LogRequest { level, size })
         });
         let agree = ours.as_ref().map(|o| o.errno == k.errno && o.text == k.log);
+        tally.0 += 1;
+        tally.1 += usize::from(agree == Some(true));
         bad |= match agree {
             Some(a) => !a,
             None => !k.accepted,
@@ -300,6 +305,20 @@ pub fn run(args: KernelLoadArgs) -> i32 {
         }
     }
     let _ = out.flush();
+    if args.compare {
+        let (n, agreed, crashed) = tally;
+        eprintln!(
+            "btfcheck: {n} blobs answered by {}: {agreed} agree with btfcheck ({}), {} disagree{}",
+            oracle.label,
+            opts.profile.rules(),
+            n - agreed,
+            if crashed > 0 {
+                format!("; {crashed} crashed or hung the guest")
+            } else {
+                String::new()
+            }
+        );
+    }
     if errors {
         EXIT_ERROR
     } else if bad {
