@@ -21,6 +21,7 @@ pub mod guest;
 pub mod image;
 mod machine;
 pub mod proto;
+pub mod unpack;
 
 pub use image::{BootMode, Image, Package};
 pub use proto::Job;
