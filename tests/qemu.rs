@@ -129,6 +129,36 @@ fn kernel_load_under_qemu() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `fuzz-kernel --qemu`: generated cases in one boot, each compared with
+/// btfcheck; the report ends with the usual count line.
+#[test]
+fn fuzz_kernel_under_qemu() {
+    let Some(kernel) = kernel() else { return };
+    let out = std::env::temp_dir().join(format!("btfcheck-qemu-fuzz-{}", std::process::id()));
+    let k = kernel.display().to_string();
+    let o = out.display().to_string();
+    let (code, stdout, err) = btfcheck(&[
+        "fuzz-kernel",
+        "--qemu",
+        &k,
+        "--count",
+        "40",
+        "--seed",
+        "3",
+        "--max-types",
+        "50",
+        "--out",
+        &o,
+    ]);
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    assert!(err.contains("40 blobs in 1 boot(s)"), "{err}");
+    let last = stdout.lines().last().unwrap_or_default();
+    let (n, rest) = last.split_once(" executed, ").expect("count line");
+    assert_eq!(n, "40", "{stdout}");
+    assert!(rest.ends_with(" disagreements"), "{last}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn qemu_errors_are_clear() {
     let dir = std::env::temp_dir().join(format!("btfcheck-qemu-err-{}", std::process::id()));

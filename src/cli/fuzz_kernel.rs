@@ -1,10 +1,12 @@
-//! `btfcheck fuzz-kernel`: a differential campaign against the live kernel.
-//! The work is in [`btfcheck::campaign`]; this file runs it on several
-//! threads and reports.
+//! `btfcheck fuzz-kernel`: a differential campaign against the live kernel,
+//! or (`--qemu`) against a kernel booted under QEMU, in batches of one boot
+//! each. The work is in [`btfcheck::campaign`]; this file runs it on
+//! several threads (live) and reports.
 
 use super::{EXIT_ERROR, EXIT_OK, EXIT_REJECTED};
 use btfcheck::campaign::{self, Case, Plan, Source};
 use btfcheck::oracle;
+use btfcheck::oracle::qemu::{self, Outcome};
 use btfcheck::smith::{props, Faulted};
 use btfcheck::verify::struct_metas::KernelBtf;
 use btfcheck::verify::{errno, Options};
@@ -47,7 +49,22 @@ pub struct FuzzKernelArgs {
     /// older kernel and judges them all in one boot.
     #[arg(long, value_name = "DIR")]
     export: Option<PathBuf>,
+    /// Run the campaign against a kernel booted under QEMU (a Debian
+    /// linux-image .deb, a bzImage or a PVH vmlinux; see
+    /// docs/qemu-oracle.md) instead of the running one. Blobs go in batches
+    /// of one boot each; reproducers are written whole (not minimized).
+    #[arg(long, value_name = "KERNEL", conflicts_with = "export")]
+    qemu: Option<PathBuf>,
+    /// Under --qemu: seconds a blob may keep the guest silent before it
+    /// counts as hung.
+    #[arg(long, value_name = "SECS", default_value_t = 120, requires = "qemu")]
+    qemu_timeout: u64,
 }
+
+/// Under --qemu: blob bytes per boot (the guest holds them twice).
+const QEMU_BATCH_BYTES: usize = 256 << 20;
+/// Under --qemu: the log buffer, as `kernel-load --qemu` and the recordings.
+const QEMU_LOG_SIZE: u32 = 16 << 20;
 
 const TYPE_CAP_MESSAGE: &str = "Exceeded max num of types";
 
@@ -61,6 +78,8 @@ struct Tally {
     disagreements: Vec<String>,
     /// Faulted blobs btfcheck did not reject where btf-smith said.
     expectation_misses: Vec<String>,
+    /// Blobs that crashed or hung a QEMU guest.
+    crashes: Vec<String>,
     oracle_errors: u64,
 }
 
@@ -73,6 +92,7 @@ impl Tally {
         }
         self.disagreements.extend(o.disagreements);
         self.expectation_misses.extend(o.expectation_misses);
+        self.crashes.extend(o.crashes);
         self.oracle_errors += o.oracle_errors;
     }
 }
@@ -100,14 +120,25 @@ fn write_reproducer(dir: &Path, stem: &str, blob: &[u8]) -> std::io::Result<Path
 }
 
 fn one_case(plan: &Plan, index: u64, opts: &Options<'_>, out: &Path, t: &mut Tally) {
-    let Case { blob, source, expect } = plan.case(index);
-    let c = match campaign::compare(&blob, opts) {
-        Ok(c) => c,
-        Err(_) => {
-            t.oracle_errors += 1;
-            return;
-        }
-    };
+    let case = plan.case(index);
+    match campaign::compare(&case.blob, opts) {
+        Ok(c) => judge(plan, index, case, &c, Some(opts), out, t),
+        Err(_) => t.oracle_errors += 1,
+    }
+}
+
+/// Tallies one kernel answer and reports a disagreement; `minimize_with`
+/// re-asks the live kernel to shrink the blob (None: keep it whole).
+fn judge(
+    plan: &Plan,
+    index: u64,
+    case: Case,
+    c: &campaign::Comparison,
+    minimize_with: Option<&Options<'_>>,
+    out: &Path,
+    t: &mut Tally,
+) {
+    let Case { blob, source, expect } = case;
     t.executed += 1;
     if c.kernel.accepted {
         t.accepted += 1;
@@ -132,7 +163,10 @@ fn one_case(plan: &Plan, index: u64, opts: &Options<'_>, out: &Path, t: &mut Tal
     if c.agree() {
         return;
     }
-    let small = campaign::minimize_disagreement(&blob, opts);
+    let small = match minimize_with {
+        Some(opts) => campaign::minimize_disagreement(&blob, opts),
+        None => blob.clone(),
+    };
     let stem = format!("seed{}-case{index}", plan.seed);
     let written = write_reproducer(out, &stem, &small)
         .map(|p| p.display().to_string())
@@ -152,10 +186,91 @@ fn one_case(plan: &Plan, index: u64, opts: &Options<'_>, out: &Path, t: &mut Tal
     ));
 }
 
+/// The campaign against a kernel under QEMU: batches of cases, one boot
+/// each, every answer compared with btfcheck's at level 1 and 16 MiB.
+fn run_qemu(args: &FuzzKernelArgs, plan: &Plan, kernel: &Path) -> i32 {
+    let opts = qemu::Options {
+        blob_timeout: std::time::Duration::from_secs(args.qemu_timeout.max(1)),
+        ..qemu::Options::default()
+    };
+    let started = Instant::now();
+    let mut total = Tally::default();
+    let mut vmlinux: Option<Option<KernelBtf>> = None;
+    let end = args.start + args.count;
+    let mut next = args.start;
+    while next < end {
+        let mut cases = Vec::new();
+        let mut bytes = 0;
+        while next < end && (cases.is_empty() || bytes < QEMU_BATCH_BYTES) {
+            let c = plan.case(next);
+            bytes += c.blob.len();
+            cases.push((next, c));
+            next += 1;
+        }
+        let jobs: Vec<qemu::Job<'_>> = cases
+            .iter()
+            .map(|(_, c)| qemu::Job {
+                blob: &c.blob,
+                log_level: 1,
+                log_size: QEMU_LOG_SIZE,
+            })
+            .collect();
+        let run = match qemu::run(kernel, &jobs, &opts, &mut |m| eprintln!("fuzz-kernel: {m}")) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("btfcheck: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        eprintln!("fuzz-kernel: {}", run.summary());
+        // The guest kernel's own BTF, for kptr rules (from its vmlinux).
+        let vm = vmlinux.get_or_insert_with(|| {
+            run.image
+                .vmlinux
+                .as_ref()
+                .map(|p| KernelBtf::from_path(p.display().to_string()))
+        });
+        let vopts = Options {
+            profile: plan.profile,
+            vmlinux: vm.as_ref(),
+            ..Options::default()
+        };
+        for ((index, case), outcome) in cases.into_iter().zip(run.outcomes) {
+            match outcome {
+                Outcome::Loaded { verdict, .. } => {
+                    let v = btfcheck::verify::verify(&case.blob, &vopts);
+                    let req = btfcheck::diag::logbuf::LogRequest {
+                        level: 1,
+                        size: QEMU_LOG_SIZE,
+                    };
+                    let c = campaign::Comparison {
+                        kernel: verdict,
+                        ours: btfcheck::diag::kernel_log::render_for(&v, req),
+                    };
+                    judge(plan, index, case, &c, None, &args.out, &mut total);
+                }
+                Outcome::Crashed { hung, console } => {
+                    let stem = format!("seed{}-case{index}", plan.seed);
+                    let written = write_reproducer(&args.out, &stem, &case.blob)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|e| format!("(not written: {e})"));
+                    let first = console.lines().next().unwrap_or_default().to_string();
+                    total.crashes.push(format!(
+                        "CRASH case {index} ({}): the guest kernel {} loading it ({first}); reproducer {written}",
+                        case.source.label(),
+                        if hung { "hung" } else { "crashed" }
+                    ));
+                }
+            }
+        }
+    }
+    report(&total, started.elapsed().as_secs_f64())
+}
+
 pub fn run(args: FuzzKernelArgs) -> i32 {
-    if args.export.is_none() {
+    if args.export.is_none() && args.qemu.is_none() {
         if let Err(e) = oracle::available() {
-            eprintln!("btfcheck: fuzz-kernel needs the live kernel: {e}");
+            eprintln!("btfcheck: fuzz-kernel needs the live kernel (or --qemu KERNEL): {e}");
             return EXIT_ERROR;
         }
     }
@@ -181,6 +296,17 @@ pub fn run(args: FuzzKernelArgs) -> i32 {
     };
     if let Some(dir) = &args.export {
         return export(&plan, args.start, args.count, dir);
+    }
+    if let Some(kernel) = &args.qemu {
+        eprintln!(
+            "fuzz-kernel: seed {}, cases {}..{}, a kernel under QEMU as the oracle ({}), profile {}",
+            args.seed,
+            args.start,
+            args.start + args.count,
+            kernel.display(),
+            plan.profile.rules()
+        );
+        return run_qemu(&args, &plan, kernel);
     }
     let jobs = args
         .jobs
@@ -238,6 +364,9 @@ fn report(t: &Tally, secs: f64) -> i32 {
     for m in &t.expectation_misses {
         println!("SMITH-EXPECTATION {m}");
     }
+    for c in &t.crashes {
+        println!("{c}");
+    }
     println!("accepted by the kernel: {}", t.accepted);
     println!("rejections by kernel message:");
     let mut rows: Vec<_> = t.messages.iter().collect();
@@ -274,7 +403,7 @@ fn report(t: &Tally, secs: f64) -> i32 {
     println!("{} executed, {} disagreements", t.executed, t.disagreements.len());
     if t.oracle_errors > 0 && t.executed == 0 {
         EXIT_ERROR
-    } else if t.disagreements.is_empty() {
+    } else if t.disagreements.is_empty() && t.crashes.is_empty() {
         EXIT_OK
     } else {
         EXIT_REJECTED

@@ -64,12 +64,10 @@ const QEMU_LOG_SIZE: u32 = 16 << 20;
 
 /// What the kernel did with one input.
 enum Answer {
-    Verdict(KernelVerdict),
+    /// The verdict, and under QEMU the guest's time in the syscall.
+    Verdict(KernelVerdict, Option<u32>),
     /// The guest died or hung while loading it.
-    Crashed {
-        hung: bool,
-        console: String,
-    },
+    Crashed { hung: bool, console: String },
 }
 
 /// Which kernel answered.
@@ -181,7 +179,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
             for input in &inputs {
                 answers.push(
                     oracle::btf_load(input.btf(), level, size)
-                        .map(Answer::Verdict)
+                        .map(|k| Answer::Verdict(k, None))
                         .map_err(|e| format!("{}: {e}", input.path)),
                 );
             }
@@ -216,11 +214,14 @@ pub fn run(args: KernelLoadArgs) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut bad = false;
+    // (answered, agreed, crashed), for the closing line of --compare.
+    let mut tally = (0usize, 0usize, 0usize);
     for (input, answer) in inputs.iter().zip(answers) {
-        let k = match answer {
-            Ok(Answer::Verdict(k)) => k,
+        let (k, usec) = match answer {
+            Ok(Answer::Verdict(k, usec)) => (k, usec),
             Ok(Answer::Crashed { hung, console }) => {
                 bad = true;
+                tally.2 += 1;
                 if write_crash(&mut out, args.out.format, &input.path, &oracle, hung, &console).is_err() {
                     return EXIT_ERROR;
                 }
@@ -237,6 +238,8 @@ pub fn run(args: KernelLoadArgs) -> i32 {
             kernel_log::render_for(&v, logbuf::LogRequest { level, size })
         });
         let agree = ours.as_ref().map(|o| o.errno == k.errno && o.text == k.log);
+        tally.0 += 1;
+        tally.1 += usize::from(agree == Some(true));
         bad |= match agree {
             Some(a) => !a,
             None => !k.accepted,
@@ -256,6 +259,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
                 });
                 if oracle.qemu {
                     obj["oracle"] = "qemu".into();
+                    obj["guest_usec"] = usec.into();
                 }
                 if let (Some(o), Some(a)) = (&ours, agree) {
                     obj["agree"] = a.into();
@@ -301,6 +305,20 @@ pub fn run(args: KernelLoadArgs) -> i32 {
         }
     }
     let _ = out.flush();
+    if args.compare {
+        let (n, agreed, crashed) = tally;
+        eprintln!(
+            "btfcheck: {n} blobs answered by {}: {agreed} agree with btfcheck ({}), {} disagree{}",
+            oracle.label,
+            opts.profile.rules(),
+            n - agreed,
+            if crashed > 0 {
+                format!("; {crashed} crashed or hung the guest")
+            } else {
+                String::new()
+            }
+        );
+    }
     if errors {
         EXIT_ERROR
     } else if bad {
@@ -352,7 +370,7 @@ fn run_qemu(
         .into_iter()
         .map(|o| {
             Ok(match o {
-                Outcome::Loaded { verdict, .. } => Answer::Verdict(verdict),
+                Outcome::Loaded { verdict, usec } => Answer::Verdict(verdict, Some(usec)),
                 Outcome::Crashed { hung, console } => Answer::Crashed { hung, console },
             })
         })

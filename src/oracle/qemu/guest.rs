@@ -32,7 +32,7 @@ pub fn loader(cache: &Path) -> Result<Loader, QemuError> {
     std::fs::write(&src, LOADER_C).map_err(|e| QemuError::Io(format!("{}: {e}", src.display())))?;
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let build = |out: &Path, zlib: bool| {
-        let tmp = out.with_extension("tmp");
+        let tmp = out.with_extension(format!("tmp{}", std::process::id()));
         let mut c = Command::new(&cc);
         c.args(["-O2", "-static", "-o"]).arg(&tmp);
         if zlib {

@@ -233,25 +233,51 @@ struct load_attr {
 	uint32_t token_fd;
 };
 
+/*
+ * The log buffer: one mapping reused by every load and kept all zero
+ * between loads, so each load sees what the live oracle gives it, a fresh
+ * zeroed buffer. Its pages are touched once up front: a kernel that
+ * touches the whole buffer on every load (6.12 does) would otherwise take
+ * a page fault per 4 KiB on every load.
+ */
+static char *logbuf;
+static size_t logbuf_len;
+
+static int log_room(size_t size)
+{
+	char *p;
+
+	if (size <= logbuf_len)
+		return 0;
+	if (logbuf)
+		munmap(logbuf, logbuf_len);
+	logbuf = NULL;
+	logbuf_len = 0;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	memset(p, 0, size);
+	logbuf = p;
+	logbuf_len = size;
+	return 0;
+}
+
 static void load_one(uint32_t index, uint32_t level, uint32_t size, const unsigned char *blob,
 		     uint32_t len)
 {
 	struct load_attr attr;
-	/* A fresh zero-filled mapping per load, as the live oracle's buffer. */
-	size_t map_len = size ? size : 1;
-	char *log = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t t0, t1;
 	long ret;
 	int err;
-	size_t log_len;
+	size_t log_len, dirty;
 
-	if (log == MAP_FAILED) {
+	if (log_room(size ? size : 1) < 0) {
 		warn("cannot map a log buffer: ", strerror(errno));
 		return;
 	}
 	memset(&attr, 0, sizeof(attr));
 	attr.btf = (uint64_t)(uintptr_t)blob;
-	attr.log_buf = size ? (uint64_t)(uintptr_t)log : 0;
+	attr.log_buf = size ? (uint64_t)(uintptr_t)logbuf : 0;
 	attr.btf_size = len;
 	attr.log_size = size;
 	attr.log_level = level;
@@ -262,7 +288,7 @@ static void load_one(uint32_t index, uint32_t level, uint32_t size, const unsign
 	t1 = now_us();
 	if (ret >= 0)
 		close((int)ret);
-	log_len = size ? strnlen(log, size) : 0;
+	log_len = size ? strnlen(logbuf, size) : 0;
 
 	begin('R');
 	put_u32(index);
@@ -270,9 +296,21 @@ static void load_one(uint32_t index, uint32_t level, uint32_t size, const unsign
 	put_u32((uint32_t)err);
 	put_u32(attr.log_true_size);
 	put_u32((uint32_t)(t1 - t0));
-	put(log, log_len);
+	put(logbuf, log_len);
 	emit();
-	munmap(log, map_len);
+
+	/*
+	 * Back to all zero. The kernel writes within the first
+	 * max(log_len + 1, log_true_size) bytes (a rotated log stays inside
+	 * the true size); when that is unknown, or the log did not fit,
+	 * clear the whole buffer.
+	 */
+	dirty = log_len + 1;
+	if (attr.log_true_size > dirty)
+		dirty = attr.log_true_size;
+	if (err == ENOSPC || dirty > size)
+		dirty = size;
+	memset(logbuf, 0, dirty);
 }
 
 int main(void)

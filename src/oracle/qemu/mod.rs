@@ -21,6 +21,7 @@ pub mod guest;
 pub mod image;
 mod machine;
 pub mod proto;
+pub mod unpack;
 
 pub use image::{BootMode, Image, Package};
 pub use proto::Job;
@@ -330,6 +331,9 @@ pub fn run(
         progress(n);
     }
     let loader = guest::loader(&opts.cache)?;
+    if !loader.zlib {
+        progress("the guest loader was built without zlib (no static libz): answers travel uncompressed");
+    }
     let init =
         std::fs::read(&loader.path).map_err(|e| QemuError::Io(format!("{}: {e}", loader.path.display())))?;
     let work = WorkDir::new()?;
