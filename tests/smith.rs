@@ -132,3 +132,33 @@ fn every_fault_agrees_with_the_live_kernel() {
         }
     }
 }
+
+/// For every kernel profile, btf-smith's valid blobs are accepted: the
+/// generator cuts its configuration to what each kernel takes.
+#[test]
+fn valid_blobs_are_accepted_under_every_profile() {
+    let mut failures = Vec::new();
+    for (n, &profile) in Profile::ALL.iter().enumerate() {
+        for seed in 0..60 {
+            let data = bytes(10_000 + 100 * n as u64 + seed, 16 << 10);
+            let mut u = Unstructured::new(&data);
+            let cfg = Config::arbitrary(&mut u).unwrap();
+            let Ok(blob) = smith::valid(&mut u, &cfg, profile) else {
+                continue;
+            };
+            if let Err(e) = props::accepted(&blob, profile) {
+                failures.push(format!(
+                    "{} seed {seed}: {}",
+                    profile.name,
+                    e.lines().find(|l| l.contains("rule:")).unwrap_or("")
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} rejections:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

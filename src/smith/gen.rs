@@ -86,7 +86,8 @@ pub type Insert<'f, 'c> = &'f mut dyn FnMut(&mut Gen<'c>, &mut Unstructured<'_>)
 
 /// The generator: a builder plus the facts of every type emitted so far.
 pub struct Gen<'c> {
-    pub cfg: &'c Config,
+    /// The configuration, cut to what the profile accepts.
+    pub cfg: std::borrow::Cow<'c, Config>,
     pub profile: Profile,
     pub b: BtfBuilder,
     facts: Vec<Fact>,
@@ -160,6 +161,10 @@ impl Step {
 
 impl<'c> Gen<'c> {
     pub fn new(cfg: &'c Config, profile: Profile) -> Self {
+        let cfg = match cfg.for_profile(&profile) {
+            Some(cut) => std::borrow::Cow::Owned(cut),
+            None => std::borrow::Cow::Borrowed(cfg),
+        };
         Gen {
             cfg,
             profile,
@@ -266,7 +271,9 @@ impl<'c> Gen<'c> {
         if fact.is_sized_value() {
             self.sized.push(id);
         }
-        if !fact.kind.is_source_only() {
+        // Before 5.19 a FUNC is never resolved, so nothing may point at it.
+        let func_target_ok = fact.kind != Kind::FUNC || self.profile.has(Features::FUNC_RESOLVE);
+        if !fact.kind.is_source_only() && func_target_ok {
             self.targets.push(id);
         }
         if matches!(fact.shape, Shape::Int { regular: true, .. }) {
@@ -364,14 +371,21 @@ impl<'c> Gen<'c> {
             "u8",
             "s64",
         ];
-        let name = names::base_type_name(u, self.cfg, C_NAMES)?;
-        let size = *u.choose(&[1u32, 2, 4, 8, 16])?;
+        let name = names::base_type_name(u, &self.cfg, C_NAMES)?;
+        // 128-bit INTs came with 5.1.
+        let wide = self.profile.has(Features::INT128);
+        let size = *u.choose(if wide {
+            &[1u32, 2, 4, 8, 16][..]
+        } else {
+            &[1u32, 2, 4, 8]
+        })?;
+        let max_bits = if wide { 128 } else { 64 };
         let encoding = *u.choose(&[0u8, 1, 2, 4])?;
         let (bits, offset) = if u.ratio(3, 4)? {
             (size * 8, 0)
         } else {
-            let offset = u.int_in_range(0..=(size * 8).min(127))?;
-            let bits = u.int_in_range(0..=(size * 8 - offset).min(128 - offset))?;
+            let offset = u.int_in_range(0..=(size * 8).min(max_bits - 1))?;
+            let bits = u.int_in_range(0..=(size * 8 - offset).min(max_bits - offset))?;
             (bits, offset)
         };
         let mut data = int_data(encoding, offset as u8, bits as u8);
@@ -421,8 +435,8 @@ impl<'c> Gen<'c> {
             s => (s, t.size),
         };
         let name = match kind {
-            Kind::TYPEDEF => names::identifier(u, self.cfg)?,
-            Kind::TYPE_TAG => names::tag_value(u, self.cfg)?,
+            Kind::TYPEDEF => names::identifier(u, &self.cfg)?,
+            Kind::TYPE_TAG => names::tag_value(u, &self.cfg)?,
             _ => Vec::new(),
         };
         let kflag = is_tag && self.profile.has(Features::TAG_KFLAG) && u.ratio(1, 4)?;
@@ -463,7 +477,7 @@ impl<'c> Gen<'c> {
     fn composite(&mut self, u: &mut Unstructured<'_>, kind: Kind, extra: &[u32]) -> Result<u32> {
         let is_union = kind == Kind::UNION;
         let kflag = self.cfg.kflag_composites && u.ratio(1, 3)?;
-        let name = names::optional_identifier(u, self.cfg)?;
+        let name = names::optional_identifier(u, &self.cfg)?;
         let count = u.int_in_range(0..=self.cfg.max_members)?;
         let mut layout = Layout::default();
         let mut members: Vec<(Vec<u8>, u32, u32)> = Vec::with_capacity(count as usize);
@@ -490,7 +504,7 @@ impl<'c> Gen<'c> {
                 placed.bit_offset
             };
             layout.add(&placed);
-            members.push((names::optional_identifier(u, self.cfg)?, ty, word));
+            members.push((names::optional_identifier(u, &self.cfg)?, ty, word));
         }
         let padding = u.int_in_range(0..=8u32)?;
         let size = layout.min_bytes as u32 + padding;
@@ -533,14 +547,19 @@ impl<'c> Gen<'c> {
 
     /// ENUM or ENUM64: sizes 1, 2, 4, 8; kind_flag = signed (where known).
     fn enumeration(&mut self, u: &mut Unstructured<'_>, kind: Kind) -> Result<u32> {
-        let name = names::optional_identifier(u, self.cfg)?;
-        let size = *u.choose(&[1u32, 2, 4, 8])?;
+        let name = names::optional_identifier(u, &self.cfg)?;
+        // Before 5.4 an ENUM is 4 bytes.
+        let size = if self.profile.has(Features::ENUM_SIZES) {
+            *u.choose(&[1u32, 2, 4, 8])?
+        } else {
+            4
+        };
         let signed = self.profile.has(Features::ENUM64) && u.arbitrary()?;
         let count = u.int_in_range(0..=self.cfg.max_enumerators)?;
         let name_off = self.b.string(&name);
         let mut tail = Vec::new();
         for _ in 0..count {
-            let n = names::identifier(u, self.cfg)?;
+            let n = names::identifier(u, &self.cfg)?;
             let n = self.b.string(&n);
             let v: u64 = u.arbitrary()?;
             tail.push(n);
@@ -561,8 +580,9 @@ impl<'c> Gen<'c> {
     }
 
     fn fwd(&mut self, u: &mut Unstructured<'_>) -> Result<u32> {
-        let name = names::identifier(u, self.cfg)?;
-        let is_union = u.arbitrary()?;
+        let name = names::identifier(u, &self.cfg)?;
+        // A union FWD is kind_flag, which came with 5.0.
+        let is_union = self.profile.has(Features::KFLAG) && u.arbitrary()?;
         let fact = Fact {
             kind: Kind::FWD,
             shape: Shape::Fwd,
@@ -573,7 +593,7 @@ impl<'c> Gen<'c> {
     }
 
     fn float(&mut self, u: &mut Unstructured<'_>) -> Result<u32> {
-        let name = names::base_type_name(u, self.cfg, &["float", "double", "long double", "_Float16"])?;
+        let name = names::base_type_name(u, &self.cfg, &["float", "double", "long double", "_Float16"])?;
         let size = *u.choose(&[2u32, 4, 8, 12, 16])?;
         let fact = Fact {
             kind: Kind::FLOAT,
@@ -598,9 +618,9 @@ impl<'c> Gen<'c> {
         for _ in 0..count {
             let ty = self.sized_value(u, |_| true)?;
             let name = if for_func {
-                names::identifier(u, self.cfg)?
+                names::identifier(u, &self.cfg)?
             } else {
-                names::optional_identifier(u, self.cfg)?
+                names::optional_identifier(u, &self.cfg)?
             };
             all_named &= !name.is_empty();
             params.push((name, ty));
@@ -638,7 +658,7 @@ impl<'c> Gen<'c> {
         let Shape::Proto { params, .. } = self.fact(proto).shape else {
             unreachable!("protos pool holds FUNC_PROTOs only")
         };
-        let name = names::identifier(u, self.cfg)?;
+        let name = names::identifier(u, &self.cfg)?;
         let linkage = if self.profile.has(Features::FUNC_LINKAGE) {
             u.int_in_range(0..=1u16)?
         } else {
@@ -657,7 +677,7 @@ impl<'c> Gen<'c> {
     fn var(&mut self, u: &mut Unstructured<'_>) -> Result<u32> {
         let ty = self.sized_value(u, |_| true)?;
         let size = self.fact(ty).size.unwrap_or(0);
-        let name = names::identifier(u, self.cfg)?;
+        let name = names::identifier(u, &self.cfg)?;
         let linkage = u.int_in_range(0..=1u32)?;
         let fact = Fact {
             kind: Kind::VAR,
@@ -674,8 +694,10 @@ impl<'c> Gen<'c> {
         if self.vars.is_empty() {
             self.var(u)?;
         }
-        let name = names::section(u, self.cfg)?;
-        let count = u.int_in_range(0..=self.cfg.max_datasec_entries)?;
+        let name = names::section(u, &self.cfg)?;
+        // Before 5.12 a DATASEC needs an entry.
+        let least = u16::from(!self.profile.has(Features::DATASEC_EMPTY));
+        let count = u.int_in_range(least..=self.cfg.max_datasec_entries.max(least))?;
         let mut tail = Vec::with_capacity(count as usize * 3);
         let mut end: u32 = 0;
         for _ in 0..count {
@@ -715,7 +737,7 @@ impl<'c> Gen<'c> {
         } else {
             -1
         };
-        let value = names::tag_value(u, self.cfg)?;
+        let value = names::tag_value(u, &self.cfg)?;
         let kflag = self.profile.has(Features::TAG_KFLAG) && u.ratio(1, 4)?;
         let fact = Fact {
             kind: Kind::DECL_TAG,

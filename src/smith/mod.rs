@@ -53,6 +53,9 @@ pub struct Config {
     /// Kinds to generate, as a bit per kind number (1 << kind). Kinds the
     /// profile lacks are dropped whatever this says.
     pub kinds: u32,
+    /// DATASEC names as identifiers (kernels before 6.9 check them so);
+    /// set by [`Config::for_profile`], never drawn from the input.
+    pub section_identifiers: bool,
 }
 
 impl Default for Config {
@@ -72,6 +75,7 @@ impl Default for Config {
             pointer_cycles: true,
             kflag_composites: true,
             kinds: u32::MAX,
+            section_identifiers: false,
         }
     }
 }
@@ -92,6 +96,29 @@ impl Config {
         }
     }
 
+    /// This configuration cut to what `profile` accepts as valid: no dots
+    /// or long names where the kernel refuses them, no kind_flag members
+    /// before 5.0, identifier section names before 6.9. `None` when nothing
+    /// changes (every linux-6.18 configuration).
+    pub fn for_profile(&self, profile: &Profile) -> Option<Config> {
+        use crate::profile::Features as F;
+        let mut c = self.clone();
+        if !profile.has(F::DOTTED_NAMES) {
+            c.dot_names = false;
+        }
+        if profile.limits.name_len < names::MAX_NAME_LEN {
+            c.long_names = false;
+            c.max_name_len = c.max_name_len.min(profile.limits.name_len);
+        }
+        if !profile.has(F::KFLAG) {
+            c.kflag_composites = false;
+        }
+        if !profile.has(F::SEC_NAMES_PRINTABLE) {
+            c.section_identifiers = true;
+        }
+        (c != *self).then_some(c)
+    }
+
     /// Whether the generator may emit `kind` under `profile`.
     pub fn allows(&self, profile: &Profile, kind: crate::raw::Kind) -> bool {
         use crate::profile::Features as F;
@@ -104,7 +131,10 @@ impl Config {
             K::ENUM64 => F::ENUM64,
             _ => F::empty(),
         };
-        kind.0 < 32 && self.kinds & (1 << kind.0) != 0 && profile.has(needed)
+        kind.0 < 32
+            && kind.0 <= profile.limits.max_kind
+            && self.kinds & (1 << kind.0) != 0
+            && profile.has(needed)
     }
 }
 
@@ -134,6 +164,7 @@ impl<'a> Arbitrary<'a> for Config {
             kflag_composites: u.arbitrary()?,
             // Mostly everything; sometimes a subset, to reach small shapes.
             kinds: if u.ratio(3, 4)? { u32::MAX } else { u.arbitrary()? },
+            section_identifiers: false,
         })
     }
 }

@@ -84,7 +84,8 @@ pub fn optional_identifier(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Vec
     }
 }
 
-/// A DATASEC name: non-empty, printable (0x20-0x7e, 0xa0-0xff).
+/// A DATASEC name: non-empty, printable (0x20-0x7e, 0xa0-0xff), or an
+/// identifier for kernels before 6.9.
 pub fn section(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Vec<u8>> {
     if u.ratio(1, 2)? {
         return Ok(u
@@ -97,6 +98,9 @@ pub fn section(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Vec<u8>> {
                 b"license",
             ])?
             .to_vec());
+    }
+    if cfg.section_identifiers {
+        return identifier(u, cfg);
     }
     let len = length(u, cfg)?;
     let mut name = Vec::with_capacity(len);
