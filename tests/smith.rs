@@ -162,3 +162,37 @@ fn valid_blobs_are_accepted_under_every_profile() {
         failures.join("\n")
     );
 }
+
+/// Under every kernel profile, each fault that profile can express is
+/// rejected exactly where it says (the generator and the catalogue follow
+/// the profile's rules).
+#[test]
+fn faults_are_rejected_where_they_say_under_every_profile() {
+    let mut failures = Vec::new();
+    for &profile in Profile::ALL {
+        for fault in Fault::applicable(&profile) {
+            for seed in 0..3 {
+                let data = bytes(77_000 + seed * 1000 + fault as u64, 4096);
+                let mut u = Unstructured::new(&data);
+                let cfg = Config::arbitrary(&mut u).unwrap();
+                let Ok(f) = fault.build(&mut u, &cfg, profile) else {
+                    continue;
+                };
+                if let Err(e) = props::rejected_as_expected(&f, profile) {
+                    failures.push(format!(
+                        "{} {}: {}",
+                        profile.name,
+                        fault.name(),
+                        e.lines().next().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

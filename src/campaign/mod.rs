@@ -121,9 +121,11 @@ impl Plan {
                     source: Source::Faulted(f.fault),
                     expect: Some(f.expect),
                 },
+                // No fault this profile can express (before 5.6): a valid
+                // blob instead.
                 Err(_) => Case {
-                    blob: Vec::new(),
-                    source: Source::Raw,
+                    blob: smith::valid(&mut u, &cfg, self.profile).unwrap_or_default(),
+                    source: Source::Valid,
                     expect: None,
                 },
             },

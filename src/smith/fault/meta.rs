@@ -3,6 +3,7 @@
 
 use super::{at, Expect, Fault};
 use crate::builder::{info, int_data};
+use crate::profile::Features;
 use crate::raw::Kind;
 use crate::smith::Gen;
 use crate::verify::error::{errno, Check, Stage};
@@ -80,10 +81,14 @@ pub(super) fn construct(f: Fault, g: &mut Gen<'_>, u: &mut Unstructured<'_>) -> 
             )
         }
         Fault::UnknownKind => {
-            let kind = if u.ratio(1, 8)? {
+            // Above the last known kind, within the kind bits the profile's
+            // info mask has (4 before 5.13: bit 28 is a reserved bit then).
+            let lo = g.profile.limits.max_kind + 1;
+            let hi = if g.profile.has(Features::FLOAT) { 31 } else { 15 };
+            let kind = if u.ratio(1, 8)? || lo > hi {
                 0
             } else {
-                u.int_in_range(20..=31u8)?
+                u.int_in_range(lo..=hi)?
             };
             let id = g.emit_raw(0, (kind as u32) << 24, 0, &[]);
             meta(Check::UnknownKind { kind }, id)

@@ -85,6 +85,16 @@ macro_rules! catalogue {
 const NONE: Features = Features::empty();
 const VD: Features = Features::VAR_DATASEC;
 const TT: Features = Features::TYPE_TAG;
+/// A DATASEC built with no entries needs 5.12's empty DATASECs.
+const VDE: Features = Features::VAR_DATASEC.union(Features::DATASEC_EMPTY);
+/// The type-tag placement pass (5.19).
+const TTO: Features = Features::TYPE_TAG_ORDER;
+/// The special-fields pass (6.2).
+const SM: Features = Features::STRUCT_METAS;
+/// kptr fields at BTF load (6.12).
+const KPTR: Features = Features::TYPE_TAG
+    .union(Features::STRUCT_METAS)
+    .union(Features::METAS_KPTR);
 const DT: Features = Features::DECL_TAG;
 
 catalogue! {
@@ -145,8 +155,8 @@ catalogue! {
     ProtoNamed = "proto-named", Meta, Anywhere, NONE, "named FUNC_PROTO";
     VarLinkage = "var-linkage", Meta, Anywhere, VD, "VAR with extern (or unknown) linkage";
     VarTypeZero = "var-type-zero", Meta, Anywhere, VD, "VAR of type VOID";
-    DatasecSizeZero = "datasec-size-zero", Meta, Anywhere, VD, "DATASEC of size 0";
-    DatasecNameInvalid = "datasec-name-invalid", Meta, Anywhere, VD, "DATASEC name with a control byte";
+    DatasecSizeZero = "datasec-size-zero", Meta, Anywhere, VDE, "DATASEC of size 0";
+    DatasecNameInvalid = "datasec-name-invalid", Meta, Anywhere, VDE, "DATASEC name with a control byte";
     SecInfoOverlap = "secinfo-overlap", Meta, Anywhere, VD, "DATASEC entries overlap";
     SecInfoSizeZero = "secinfo-size-zero", Meta, Anywhere, VD, "DATASEC entry of size 0";
     SecInfoPastEnd = "secinfo-past-end", Meta, Anywhere, VD, "DATASEC entry ends past the section";
@@ -187,12 +197,12 @@ catalogue! {
     PtrModifierLoop = "ptr-modifier-loop", Resolve, Anywhere, NONE, "PTR -> CONST -> PTR -> CONST cycle";
     ResolveTooDeep = "resolve-too-deep", Resolve, Anywhere, NONE, "33 unresolved TYPEDEFs in one chain";
     // type tags
-    TagAfterModifier = "tag-after-modifier", TypeTags, Anywhere, TT, "TYPE_TAG after a CONST/VOLATILE/RESTRICT/TYPEDEF";
-    ModifierChainTooLong = "modifier-chain-too-long", TypeTags, Anywhere, NONE, "39 modifiers walked at once";
+    TagAfterModifier = "tag-after-modifier", TypeTags, Anywhere, TT.union(TTO), "TYPE_TAG after a CONST/VOLATILE/RESTRICT/TYPEDEF";
+    ModifierChainTooLong = "modifier-chain-too-long", TypeTags, Anywhere, TTO, "39 modifiers walked at once";
     // special fields
-    KptrToNonStruct = "kptr-to-non-struct", StructMetas, Anywhere, TT, "kptr to an INT, beside a bpf_spin_lock";
-    KptrChainedTag = "kptr-chained-tag", StructMetas, Anywhere, TT, "kptr tag followed by another tag, beside a bpf_spin_lock";
-    ListHeadNoContains = "list-head-no-contains", StructMetas, Anywhere, NONE, "bpf_list_head without a contains: tag";
+    KptrToNonStruct = "kptr-to-non-struct", StructMetas, Anywhere, KPTR, "kptr to an INT, beside a bpf_spin_lock";
+    KptrChainedTag = "kptr-chained-tag", StructMetas, Anywhere, KPTR, "kptr tag followed by another tag, beside a bpf_spin_lock";
+    ListHeadNoContains = "list-head-no-contains", StructMetas, Anywhere, SM, "bpf_list_head without a contains: tag";
 }
 
 impl Fault {
@@ -202,7 +212,22 @@ impl Fault {
 
     /// Faults whose construct `profile` can express.
     pub fn applicable(profile: &Profile) -> impl Iterator<Item = Fault> + '_ {
-        Fault::ALL.iter().copied().filter(|f| profile.has(f.needs()))
+        Fault::ALL.iter().copied().filter(|f| f.expressible(profile))
+    }
+
+    /// Whether this fault, with the expectation it records, exists under
+    /// `profile`. The catalogue's expectations are written for Linux 5.6 and
+    /// later (FUNC linkage, kind_flag, 128-bit INTs, sized ENUMs); older
+    /// profiles get valid and mutated blobs only. Under 7.1 a non-zero
+    /// header tail is the layout section's fields, another fault.
+    pub fn expressible(self, profile: &Profile) -> bool {
+        if !profile.has(Features::FUNC_LINKAGE) {
+            return false;
+        }
+        if self == Fault::HeaderTailNotZero && profile.has(Features::KIND_LAYOUT) {
+            return false;
+        }
+        profile.has(self.needs())
     }
 
     /// A fault `profile` can express, drawn from `u`.
