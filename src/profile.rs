@@ -72,6 +72,9 @@ bitflags! {
         /// Struct metas: a `uptr` type tag is known, and ignored (6.13;
         /// before, it is an unknown kptr tag).
         const METAS_UPTR          = 1 << 25;
+        /// `info` widened (7.2): vlen in bits 0-23, kind in bits 24-30, no
+        /// reserved bits. The same bytes parse differently.
+        const WIDE_INFO           = 1 << 26;
 
         // Proposed rules (../shared/spec/proposals.md): never in a kernel
         // profile; switched on with `--feature` or `PROFILE+FEATURE`.
@@ -148,6 +151,8 @@ impl Features {
     pub const KERNEL_6_18: Features = Features::KERNEL_6_15;
     /// Linux 7.1: the layout section (the kind-layout rules, merged).
     pub const KERNEL_7_1: Features = Features::KERNEL_6_18.union(Features::KIND_LAYOUT);
+    /// Linux 7.2: the wider `info` word.
+    pub const KERNEL_7_2: Features = Features::KERNEL_7_1.union(Features::WIDE_INFO);
 }
 
 /// A proposed rule change that can be switched on by name.
@@ -256,6 +261,8 @@ pub enum Provenance {
     Booted { package: &'static str },
     /// From reading the release's source (no bootable kernel at hand).
     FromSource,
+    /// From the merged commit's description; no source tree could be read.
+    FromCommit,
 }
 
 /// A named kernel rule set.
@@ -428,6 +435,12 @@ impl Profile {
             Limits::LINUX_6_18,
             Provenance::FromSource,
         ),
+        kernel(
+            "linux-7.2",
+            Features::KERNEL_7_2,
+            Limits::LINUX_6_18,
+            Provenance::FromCommit,
+        ),
     ];
 
     pub fn by_name(name: &str) -> Option<Profile> {
@@ -501,6 +514,9 @@ impl Profile {
     /// `BTF_INFO_MASK`: the `info` bits in use. vlen and a 4-bit kind at
     /// first; kind_flag from 5.0; the fifth kind bit from 5.13 (FLOAT).
     pub const fn info_mask(&self) -> u32 {
+        if self.features.contains(Features::WIDE_INFO) {
+            return u32::MAX;
+        }
         let mut mask = 0x0f00_ffff;
         if self.features.contains(Features::KFLAG) {
             mask |= 0x8000_0000;
@@ -514,12 +530,14 @@ impl Profile {
     /// The kinds these rules know and how each record is sized (before any
     /// layout section is read).
     pub fn shapes(&self) -> Shapes {
-        let kernel = Shapes::kernel_up_to(self.limits.max_kind);
-        if self.has(Features::FUNC_ADDR) {
-            kernel.with(Kind::FUNC_ADDR, Kind::FUNC_ADDR_TAIL)
-        } else {
-            kernel
+        let mut shapes = Shapes::kernel_up_to(self.limits.max_kind);
+        if self.has(Features::WIDE_INFO) {
+            shapes = shapes.with_wide_info();
         }
+        if self.has(Features::FUNC_ADDR) {
+            shapes = shapes.with(Kind::FUNC_ADDR, Kind::FUNC_ADDR_TAIL);
+        }
+        shapes
     }
 }
 
@@ -535,7 +553,9 @@ mod tests {
 
     #[test]
     fn linux_6_18_has_every_kernel_rule_and_no_proposal() {
-        let kernel_bits = Features::all().difference(Features::PROPOSALS);
+        let kernel_bits = Features::all()
+            .difference(Features::PROPOSALS)
+            .difference(Features::WIDE_INFO);
         assert_eq!(Features::KERNEL_6_18, kernel_bits);
         assert!(Profile::LINUX_6_18.is_kernel_exact());
         assert_eq!(Profile::LINUX_6_18.info_mask(), crate::raw::types::INFO_MASK);

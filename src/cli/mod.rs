@@ -140,6 +140,9 @@ pub fn main() -> i32 {
                         "verified: Debian {package} under QEMU, 1,644 conformance cases + 10,000 generated blobs"
                     ),
                     Provenance::FromSource => "from source (no bootable kernel; see docs/profiles.md)".to_string(),
+                    Provenance::FromCommit => {
+                        "from the merged commit's description (no source read; see docs/profiles.md)".to_string()
+                    }
                 };
                 println!("{:<11} {how}", p.name);
             }

@@ -63,7 +63,7 @@ fn type_lines(out: &mut Out<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) 
             out.lit(b" size=");
             out.u32(t.common.size());
             out.lit(b" vlen=");
-            out.u32(vlen.into());
+            out.u32(vlen);
             let kflag = t.kflag();
             for i in 0..vlen as usize {
                 if out.failed() {
@@ -97,7 +97,7 @@ fn type_lines(out: &mut Out<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) 
             }
             out.u32(t.common.size());
             out.lit(b" vlen=");
-            out.u32(vlen.into());
+            out.u32(vlen);
             let wide = kind == Kind::ENUM64;
             for i in 0..vlen as usize {
                 if out.failed() {
@@ -132,13 +132,13 @@ fn type_lines(out: &mut Out<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) 
             out.lit(b" type_id=");
             out.u32(t.common.type_id());
             out.lit(b" linkage=");
-            out.span(linkage_str(vlen.into()));
+            out.span(linkage_str(vlen));
         }
         Kind::FUNC_PROTO => {
             out.lit(b" ret_type_id=");
             out.u32(t.common.type_id());
             out.lit(b" vlen=");
-            out.u32(vlen.into());
+            out.u32(vlen);
             for i in 0..vlen as usize {
                 if out.failed() {
                     break;
@@ -160,7 +160,7 @@ fn type_lines(out: &mut Out<'_>, btf: &Loaded<'_>, id: u32, t: &TypeRecord<'_>) 
             out.lit(b" size=");
             out.u32(t.common.size());
             out.lit(b" vlen=");
-            out.u32(vlen.into());
+            out.u32(vlen);
             for i in 0..vlen as usize {
                 if out.failed() {
                     break;

@@ -136,7 +136,7 @@ fn type_object<const PRETTY: bool>(
         }
         Kind::FUNC => {
             w.uint_field(b"type_id", t.common.type_id().into());
-            w.str_field(b"linkage", linkage_str(vlen.into()));
+            w.str_field(b"linkage", linkage_str(vlen));
         }
         Kind::FUNC_PROTO => {
             w.uint_field(b"ret_type_id", t.common.type_id().into());

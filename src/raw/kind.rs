@@ -168,6 +168,8 @@ pub struct Shapes {
     known: u32,
     /// Bit `k`: kind `k` is known only through a layout entry.
     described: u32,
+    /// `info` has Linux 7.2's wider vlen and kind fields.
+    wide_info: bool,
 }
 
 impl Shapes {
@@ -192,6 +194,7 @@ impl Shapes {
             tails,
             known,
             described: 0,
+            wide_info: false,
         }
     }
 
@@ -208,6 +211,17 @@ impl Shapes {
         self = self.with(kind, tail);
         self.described |= 1 << (kind.0 as usize & 31);
         self
+    }
+
+    /// Records read with Linux 7.2's `info` layout.
+    pub const fn with_wide_info(mut self) -> Shapes {
+        self.wide_info = true;
+        self
+    }
+
+    #[inline]
+    pub fn wide_info(&self) -> bool {
+        self.wide_info
     }
 
     #[inline]
@@ -231,8 +245,9 @@ impl Shapes {
 
     /// The tail length a record of `kind` with `vlen` elements claims.
     #[inline]
-    pub fn tail_len(&self, kind: Kind, vlen: u16) -> Option<u32> {
-        self.tail(kind).map(|t| t.fixed + t.per_vlen * vlen as u32)
+    pub fn tail_len(&self, kind: Kind, vlen: u32) -> Option<u32> {
+        // At most 12 * (2^24 - 1) + 12: no overflow.
+        self.tail(kind).map(|t| t.fixed + t.per_vlen * vlen)
     }
 
     /// Display name: the kernel's, `FUNC_ADDR`, or `UNKN`.

@@ -31,6 +31,9 @@ pub struct CommonType {
     pub info: u32,
     /// `size` for sized kinds, `type` for referring kinds.
     pub size_type: u32,
+    /// Read with Linux 7.2's wider fields: vlen in bits 0-23, kind in
+    /// bits 24-30 (before: vlen 0-15, kind 24-28).
+    pub wide: bool,
 }
 
 fn common(i: &[u8]) -> IResult<&[u8], CommonType> {
@@ -39,6 +42,7 @@ fn common(i: &[u8]) -> IResult<&[u8], CommonType> {
             name_off,
             info,
             size_type,
+            wide: false,
         })
         .parse(i)
 }
@@ -52,11 +56,18 @@ impl CommonType {
 
     #[inline]
     pub fn kind(&self) -> Kind {
-        Kind(((self.info >> 24) & 0x1f) as u8)
+        let mask = if self.wide { 0x7f } else { 0x1f };
+        Kind(((self.info >> 24) & mask) as u8)
     }
     #[inline]
-    pub fn vlen(&self) -> u16 {
-        (self.info & 0xffff) as u16
+    pub fn vlen(&self) -> u32 {
+        self.info & if self.wide { 0x00ff_ffff } else { 0xffff }
+    }
+    /// The same words, read with (or without) 7.2's wider fields.
+    #[inline]
+    pub fn with_wide(mut self, wide: bool) -> CommonType {
+        self.wide = wide;
+        self
     }
     #[inline]
     pub fn kflag(&self) -> bool {
@@ -80,7 +91,7 @@ impl CommonType {
     /// the kernel knows.
     pub fn tail_len(&self) -> Option<u32> {
         let t = self.kind().tail()?;
-        Some(t.fixed + t.per_vlen * self.vlen() as u32)
+        Some(t.fixed + t.per_vlen * self.vlen())
     }
 
     /// Tail length under a reader's kind table.
@@ -175,7 +186,7 @@ impl<'a> TypeRecord<'a> {
         self.common.kind()
     }
     #[inline]
-    pub fn vlen(&self) -> u16 {
+    pub fn vlen(&self) -> u32 {
         self.common.vlen()
     }
     #[inline]
@@ -332,7 +343,7 @@ impl<'a> RecordCursor<'a> {
     }
     /// The common header of the next record, if 12 bytes remain.
     pub fn peek_common(&self) -> Option<CommonType> {
-        CommonType::parse(&self.types[self.pos..])
+        CommonType::parse(&self.types[self.pos..]).map(|c| c.with_wide(self.shapes.wide_info()))
     }
     /// The next record if it is whole (known kind, tail present), moving
     /// past it; `None` at the end or at a record that cannot be read whole.

@@ -338,7 +338,7 @@ fn write_record(
         }
         Kind::FUNC => {
             let _ = write!(out, " type_id={} linkage=", c.type_id());
-            linkage(out, rec.vlen() as u32);
+            linkage(out, rec.vlen());
         }
         Kind::FUNC_PROTO => {
             let _ = write!(out, " ret_type_id={} vlen={}", c.type_id(), rec.vlen());

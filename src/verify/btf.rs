@@ -240,6 +240,7 @@ impl<'a> Btf<'a> {
             name_off: u32_at(self.types, p),
             info: u32_at(self.types, p + 4),
             size_type: u32_at(self.types, p + 8),
+            wide: self.shapes.wide_info(),
         };
         let tail_len = self.shapes.tail_len(common.kind(), common.vlen()).unwrap_or(0) as usize;
         let start = p + COMMON_LEN as usize;
@@ -304,6 +305,7 @@ pub fn void_record() -> TypeRecord<'static> {
             name_off: 0,
             info: 0,
             size_type: 0,
+            wide: false,
         },
         tail: &[],
     }

@@ -280,11 +280,11 @@ pub enum Site {
     Type { id: u32 },
     /// A member line; `shown_type` is the type id the kernel prints (a
     /// modifier member is re-checked as its resolved type).
-    Member { id: u32, index: u16, shown_type: u32 },
+    Member { id: u32, index: u32, shown_type: u32 },
     /// During an ENUM/ENUM64 dump, after `index` value lines.
-    Enumerator { id: u32, index: u16 },
+    Enumerator { id: u32, index: u32 },
     /// A DATASEC entry line.
-    SecInfo { id: u32, index: u16 },
+    SecInfo { id: u32, index: u32 },
     /// No log text at all; `id` is the type that failed, when known.
     Silent { id: Option<u32> },
 }

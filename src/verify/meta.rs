@@ -188,7 +188,7 @@ impl Meta<'_, '_> {
         let mut last_offset = 0u32;
         for i in 0..rec.vlen() as usize {
             let m = rec.member(i);
-            let index = i as u16;
+            let index = i as u32;
             let member_err = |check| {
                 self.fail(
                     check,
@@ -247,7 +247,7 @@ impl Meta<'_, '_> {
             let e = rec.enumerator(i);
             let site = Site::Enumerator {
                 id: self.id,
-                index: i as u16,
+                index: i as u32,
             };
             let pos = rec.pos + rec.element_pos(i);
             if !self.btf.strings.offset_valid(e.name_off) {
@@ -378,7 +378,7 @@ impl Meta<'_, '_> {
                     check,
                     Site::SecInfo {
                         id: self.id,
-                        index: i as u16,
+                        index: i as u32,
                     },
                     rec.pos + rec.element_pos(i),
                 )

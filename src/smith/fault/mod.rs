@@ -219,12 +219,17 @@ impl Fault {
     /// `profile`. The catalogue's expectations are written for Linux 5.6 and
     /// later (FUNC linkage, kind_flag, 128-bit INTs, sized ENUMs); older
     /// profiles get valid and mutated blobs only. Under 7.1 a non-zero
-    /// header tail is the layout section's fields, another fault.
+    /// header tail is the layout section's fields, another fault; 7.2 has
+    /// no reserved `info` bits.
     pub fn expressible(self, profile: &Profile) -> bool {
         if !profile.has(Features::FUNC_LINKAGE) {
             return false;
         }
         if self == Fault::HeaderTailNotZero && profile.has(Features::KIND_LAYOUT) {
+            return false;
+        }
+        // 7.2's info word has no reserved bits left.
+        if self == Fault::InfoReservedBits && profile.has(Features::WIDE_INFO) {
             return false;
         }
         profile.has(self.needs())

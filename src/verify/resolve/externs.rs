@@ -45,7 +45,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let entry_fail = |r: &Self, i: usize, check| {
             let site = Site::SecInfo {
                 id: v.id,
-                index: i as u16,
+                index: i as u32,
             };
             r.fail(check, site, t.pos + t.element_pos(i))
         };
@@ -59,7 +59,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             };
             let slot = self.slot(e.type_id).expect("entry_kind found it");
             if !self.is_sink(slot.kind()) && !slot.is_resolved() {
-                self.set_next_member(i as u16 + 1);
+                self.set_next_member(i as u32 + 1);
                 return self.push(e.type_id, slot.kind());
             }
             if kind == Entry::Func {
@@ -99,7 +99,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         for i in 0..t.vlen() as usize {
             let e = t.secinfo(i);
             let fail = |check| {
-                let site = Site::SecInfo { id, index: i as u16 };
+                let site = Site::SecInfo { id, index: i as u32 };
                 self.fail(check, site, t.pos + t.element_pos(i))
             };
             match self.entry_kind(e.type_id) {

@@ -24,7 +24,7 @@ enum Mode {
 #[derive(Clone, Copy, Debug)]
 struct Vertex {
     id: u32,
-    next_member: u16,
+    next_member: u32,
 }
 
 /// Why a resolve walk stopped.
@@ -192,7 +192,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         }
     }
 
-    fn set_next_member(&mut self, next: u16) {
+    fn set_next_member(&mut self, next: u32) {
         if let Some(top) = self.stack.last_mut() {
             top.next_member = next;
         }
@@ -444,7 +444,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 _ => return Err(self.member_fail(&t, v.id, i, m.type_id, Check::MemberTypeInvalid)),
             };
             if !self.is_sink(mt.kind()) && !mt.is_resolved() {
-                self.set_next_member(i as u16 + 1);
+                self.set_next_member(i as u32 + 1);
                 return self.push(m.type_id, mt.kind());
             }
             self.check_member(&t, v.id, i, m, mt)?;
@@ -466,7 +466,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             check,
             Site::Member {
                 id: owner_id,
-                index: index as u16,
+                index: index as u32,
                 shown_type,
             },
             owner.pos + owner.element_pos(index),
@@ -624,7 +624,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             let e = t.secinfo(i);
             let site = Site::SecInfo {
                 id: v.id,
-                index: i as u16,
+                index: i as u32,
             };
             let pos = t.pos + t.element_pos(i);
             let var = match self.slot(e.type_id) {
@@ -632,7 +632,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 _ => return Err(self.fail(Check::SecInfoNotVar, site, pos)),
             };
             if !self.is_sink(var.kind()) && !var.is_resolved() {
-                self.set_next_member(i as u16 + 1);
+                self.set_next_member(i as u32 + 1);
                 return self.push(e.type_id, var.kind());
             }
             let Some((_, _, size)) = self.type_id_size(var.type_id()) else {
@@ -690,10 +690,10 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 return Err(self.type_fail(id, Check::ComponentIdxInvalid));
             }
             let vlen = if n.kind().is_composite() {
-                self.record(nid).vlen() as u32
+                self.record(nid).vlen()
             } else {
                 // A FUNC: count its prototype's parameters.
-                self.btf.by_id(n.type_id()).map_or(0, |p| p.vlen() as u32)
+                self.btf.by_id(n.type_id()).map_or(0, |p| p.vlen())
             };
             if idx as u32 >= vlen {
                 return Err(self.type_fail(id, Check::ComponentIdxInvalid));
