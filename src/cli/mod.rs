@@ -63,8 +63,9 @@ enum Command {
     /// Build blobs for proposals from real data (`proto func-addr`).
     Proto(proto::ProtoArgs),
     /// Differential campaign: generate blobs (btf-smith valid and faulted,
-    /// mutated corpus blobs), load each into the live kernel and verify it
-    /// with btfcheck; report every disagreement in verdict, errno or log.
+    /// mutated corpus blobs), load each into the live kernel (or, with
+    /// --qemu, a kernel booted under QEMU) and verify it with btfcheck;
+    /// report every disagreement in verdict, errno or log.
     /// The last line is "N executed, D disagreements"; exit 1 when D > 0.
     #[cfg(feature = "arbitrary")]
     FuzzKernel(fuzz_kernel::FuzzKernelArgs),
