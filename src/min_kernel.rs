@@ -3,7 +3,7 @@
 
 use crate::diag::{kernel_log, messages};
 use crate::profile::{Features, Profile};
-use crate::raw::{CommonType, Kind, RecordCursor};
+use crate::raw::{CommonType, Kind};
 use crate::verify::{self, Check, Options, Verification};
 
 /// One profile's verdict on a blob.
@@ -93,16 +93,9 @@ fn needs(what: String, profile: Option<&'static str>) -> Option<String> {
     profile.map(|p| format!("{what} needs {p}"))
 }
 
-/// The record the failure is reported at (meta failures stop the walk
-/// there, so it is read from the blob again).
+/// The header of the record the failure is reported at.
 fn failing_common(v: &Verification<'_>) -> Option<CommonType> {
-    let id = v.failure?.type_id()?;
-    let btf = v.btf.as_ref()?;
-    let mut cursor = RecordCursor::with_shapes(btf.types, btf.shapes);
-    for _ in 1..id {
-        cursor.next_whole()?;
-    }
-    cursor.peek_common()
+    crate::diag::human::failing_record(v).map(|(_, rec)| rec.common)
 }
 
 /// Explains a rejection by the release that lifted it, where one rule of

@@ -239,7 +239,7 @@ impl Limits {
     const LINUX_6_18: Limits = Limits {
         max_blob_size: 16 * 1024 * 1024,
         max_type_table: 0xfffff,
-        max_name_offset: 0xffffff,
+        max_name_offset: crate::raw::strings::MAX_NAME_OFFSET,
         resolve_depth: 32,
         name_len: 512,
         max_kind: 19,

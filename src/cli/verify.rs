@@ -48,12 +48,7 @@ pub fn run(args: VerifyArgs) -> i32 {
             level: args.out.log_level,
             size,
         };
-        let valid = if profile.has(btfcheck::profile::Features::LOG_ROTATE) {
-            logbuf::request_valid(req)
-        } else {
-            logbuf::request_valid_legacy(req)
-        };
-        if !valid {
+        if !logbuf::request_valid_for(req, profile.has(btfcheck::profile::Features::LOG_ROTATE)) {
             eprintln!(
                 "btfcheck: --log-level {} with --log-size {size}: the kernel rejects these log attributes (EINVAL)",
                 args.out.log_level

@@ -116,7 +116,7 @@ impl<'a> Renderer<'a> {
             }),
             Kind::FUNC_PROTO => self.proto_details(rec),
             // func-addr: in the style of FUNC's line, plus the tail.
-            Kind::FUNC_ADDR if self.shapes.name(Kind::FUNC_ADDR) == "FUNC_ADDR" => {
+            Kind::FUNC_ADDR if self.shapes.is_checked(Kind::FUNC_ADDR) => {
                 let fa = rec.func_addr();
                 self.w.call(|w| {
                     w.b(b"type_id=");

@@ -229,6 +229,12 @@ impl Shapes {
         kind.0 < 32 && self.known & (1 << kind.0) != 0
     }
 
+    /// Known with its own rules (not only sized from a layout entry).
+    #[inline]
+    pub fn is_checked(&self, kind: Kind) -> bool {
+        self.knows(kind) && !self.is_described(kind)
+    }
+
     /// Known only through the layout section.
     #[inline]
     pub fn is_described(&self, kind: Kind) -> bool {
@@ -252,7 +258,7 @@ impl Shapes {
 
     /// Display name: the kernel's, `FUNC_ADDR`, or `UNKN`.
     pub fn name(&self, kind: Kind) -> &'static str {
-        if kind == Kind::FUNC_ADDR && self.knows(kind) && !self.is_described(kind) {
+        if kind == Kind::FUNC_ADDR && self.is_checked(kind) {
             return "FUNC_ADDR";
         }
         kind.display_name()

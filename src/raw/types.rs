@@ -90,8 +90,7 @@ impl CommonType {
     /// Tail length this record claims (fixed + vlen elements), for a kind
     /// the kernel knows.
     pub fn tail_len(&self) -> Option<u32> {
-        let t = self.kind().tail()?;
-        Some(t.fixed + t.per_vlen * self.vlen())
+        self.tail_len_in(&Shapes::KERNEL)
     }
 
     /// Tail length under a reader's kind table.

@@ -7,19 +7,18 @@
 use super::btf::Btf;
 use super::error::{errno, Check, Failure, Site, Stage};
 use crate::kallsyms::Kallsyms;
-use crate::raw::Kind;
+use crate::raw::{Kind, TypeRecord};
 
 /// Checks every FUNC_ADDR of `btf`. `kaslr_offset` is added to each address
 /// before it is compared (the kernel adds its load base at boot).
 pub fn check(btf: &Btf<'_>, kaslr_offset: u64, kallsyms: Option<&Kallsyms>) -> Result<(), Failure> {
-    let records: Vec<(u32, u64)> = btf
+    let records: Vec<(u32, TypeRecord<'_>)> = btf
         .ids()
         .filter(|&id| btf.kind(id) == Kind::FUNC_ADDR)
-        .map(|id| (id, btf.record_at(btf.pos(id)).func_addr().addr))
+        .map(|id| (id, btf.record_at(btf.pos(id))))
         .collect();
     let first_owner = first_owners(&records);
-    for (&(id, raw), &first) in records.iter().zip(&first_owner) {
-        let rec = btf.record_at(btf.pos(id));
+    for (&(id, rec), &first) in records.iter().zip(&first_owner) {
         let fail = |check| Failure {
             stage: Stage::FuncAddrs,
             check,
@@ -28,7 +27,9 @@ pub fn check(btf: &Btf<'_>, kaslr_offset: u64, kallsyms: Option<&Kallsyms>) -> R
             // The address words of the record.
             offset: Some(btf.abs(rec.pos) + 12),
         };
-        let addr = raw
+        let addr = rec
+            .func_addr()
+            .addr
             .checked_add(kaslr_offset)
             .ok_or_else(|| fail(Check::FuncAddrRelocOverflow))?;
         // Adding the same offset without overflow keeps distinct addresses
@@ -51,11 +52,11 @@ pub fn check(btf: &Btf<'_>, kaslr_offset: u64, kallsyms: Option<&Kallsyms>) -> R
 }
 
 /// For each record (in id order), the lowest id with the same address.
-fn first_owners(records: &[(u32, u64)]) -> Vec<u32> {
+fn first_owners(records: &[(u32, TypeRecord<'_>)]) -> Vec<u32> {
     let mut by_addr: Vec<(u64, u32, u32)> = records
         .iter()
         .enumerate()
-        .map(|(i, &(id, addr))| (addr, id, i as u32))
+        .map(|(i, (id, rec))| (rec.func_addr().addr, *id, i as u32))
         .collect();
     by_addr.sort_unstable();
     let mut owner = vec![0; records.len()];

@@ -11,9 +11,6 @@ use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
 use crate::raw::{CommonType, FuncAddr, Kind, TypeRecord};
 
-/// `BTF_MAX_TYPE`: the largest type id a reference may hold.
-pub const MAX_TYPE_ID: u32 = 0xfffff;
-
 /// `BITS_ROUNDUP_BYTES`, without overflow.
 #[inline]
 pub fn roundup_bytes(bits: u32) -> u32 {
@@ -85,7 +82,7 @@ impl Meta<'_, '_> {
             Kind::DATASEC => self.datasec(rec),
             Kind::FLOAT => self.float(rec),
             Kind::DECL_TAG => self.decl_tag(rec),
-            Kind::FUNC_ADDR if !self.btf.shapes.is_described(Kind::FUNC_ADDR) => self.func_addr(rec),
+            Kind::FUNC_ADDR if self.btf.shapes.is_checked(Kind::FUNC_ADDR) => self.func_addr(rec),
             // skip-unknown-kinds: sized by the layout section, not checked.
             k if self.btf.shapes.is_described(k) => Ok(()),
             // Unknown kinds were rejected before dispatch.

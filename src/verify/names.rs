@@ -56,7 +56,7 @@ pub fn is_printable(s: &[u8]) -> bool {
 
 /// `btf_name_valid_section`: non-empty, every byte printable, at most 512.
 pub fn is_section_name(s: &[u8]) -> bool {
-    !s.is_empty() && s.len() <= NAME_LEN_MAX && s.iter().all(|&b| CLASS[b as usize] & PRINT != 0)
+    !s.is_empty() && s.len() <= NAME_LEN_MAX && is_printable(s)
 }
 
 #[cfg(test)]

@@ -216,23 +216,23 @@ impl Fault {
     }
 
     /// Whether this fault, with the expectation it records, exists under
-    /// `profile`. The catalogue's expectations are written for Linux 5.6 and
-    /// later (FUNC linkage, kind_flag, 128-bit INTs, sized ENUMs); older
-    /// profiles get valid and mutated blobs only. Under 7.1 a non-zero
-    /// header tail is the layout section's fields, another fault; 7.2 has
-    /// no reserved `info` bits.
+    /// `profile`: the profile has what the fault needs and none of what
+    /// makes it another fault. The catalogue's expectations are written for
+    /// Linux 5.6 and later (FUNC linkage, kind_flag, 128-bit INTs, sized
+    /// ENUMs); older profiles get valid and mutated blobs only.
     pub fn expressible(self, profile: &Profile) -> bool {
-        if !profile.has(Features::FUNC_LINKAGE) {
-            return false;
+        profile.has(Features::FUNC_LINKAGE | self.needs()) && !profile.features.intersects(self.conflicts())
+    }
+
+    /// Rules under which this fault's construct means something else.
+    fn conflicts(self) -> Features {
+        match self {
+            // 7.1 reads a non-zero header tail as the layout section's fields.
+            Fault::HeaderTailNotZero => Features::KIND_LAYOUT,
+            // 7.2's info word has no reserved bits left.
+            Fault::InfoReservedBits => Features::WIDE_INFO,
+            _ => Features::empty(),
         }
-        if self == Fault::HeaderTailNotZero && profile.has(Features::KIND_LAYOUT) {
-            return false;
-        }
-        // 7.2's info word has no reserved bits left.
-        if self == Fault::InfoReservedBits && profile.has(Features::WIDE_INFO) {
-            return false;
-        }
-        profile.has(self.needs())
     }
 
     /// A fault `profile` can express, drawn from `u`.
