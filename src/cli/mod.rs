@@ -138,7 +138,7 @@ pub fn main() -> i32 {
                         "verified: live kernel (Linux 6.18.44), 1,644 conformance cases".to_string()
                     }
                     Provenance::Booted { package } => format!(
-                        "verified: Debian {package} under QEMU, 1,644 conformance cases + 5,000 generated blobs (tests/oldkernel)"
+                        "verified: Debian {package} under QEMU: conformance suite + 5,000 generated blobs (tests/oldkernel)"
                     ),
                     Provenance::FromSource => "from source (no bootable kernel; see docs/profiles.md)".to_string(),
                     Provenance::FromCommit => {
