@@ -210,6 +210,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
         vmlinux: vmlinux.as_ref(),
         kaslr_offset: func_addr.kaslr_offset,
         kallsyms: func_addr.kallsyms.as_ref(),
+        ..Options::default()
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -29,6 +29,11 @@ pub struct VerifyArgs {
     /// Do not read any kernel BTF (kptr checks then say they assumed).
     #[arg(long, conflicts_with = "vmlinux")]
     no_vmlinux: bool,
+    /// Threads per file: auto (two for blobs of 256 KiB or more), 1 or 2.
+    /// The result never depends on it; use 1 when running many btfcheck
+    /// processes at once.
+    #[arg(long, value_name = "N", default_value = "auto")]
+    threads: verify::Threads,
 }
 
 fn readable(path: &str) -> bool {
@@ -93,6 +98,7 @@ pub fn run(args: VerifyArgs) -> i32 {
         vmlinux: vmlinux.as_ref(),
         kaslr_offset: func_addr.kaslr_offset,
         kallsyms: func_addr.kallsyms.as_ref(),
+        threads: args.threads,
     };
 
     let stdout = std::io::stdout();

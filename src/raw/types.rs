@@ -329,6 +329,12 @@ impl<'a> RecordCursor<'a> {
             shapes,
         }
     }
+    /// The same cursor moved to `pos`, which must be a record start (or the
+    /// end) found by an earlier walk.
+    pub fn starting_at(mut self, pos: u32) -> Self {
+        self.pos = (pos as usize).min(self.types.len());
+        self
+    }
     /// Offset of the next record inside the type section.
     pub fn pos(&self) -> u32 {
         self.pos as u32
@@ -353,6 +359,34 @@ impl<'a> RecordCursor<'a> {
             return None;
         }
         Some(self.take(common, tail))
+    }
+
+    /// Moves past whole records until the cursor is at or past `at` (or the
+    /// end), counting them; `None` at a record that cannot be sized whole
+    /// (where [`RecordCursor::next_whole`] stops). Reads only `info`.
+    pub fn skip_until(&mut self, at: u32) -> Option<u32> {
+        let (kind_mask, vlen_mask) = if self.shapes.wide_info() {
+            (0x7f, 0x00ff_ffff)
+        } else {
+            (0x1f, 0xffff)
+        };
+        let len = self.types.len();
+        let mut skipped = 0u32;
+        while self.pos < at as usize && self.pos < len {
+            if len - self.pos < COMMON_LEN as usize {
+                return None;
+            }
+            let info = u32_at(self.types, self.pos + 4);
+            let kind = Kind(((info >> 24) & kind_mask) as u8);
+            let tail = self.shapes.tail_len(kind, info & vlen_mask)? as usize;
+            let end = self.pos + COMMON_LEN as usize + tail;
+            if end > len {
+                return None;
+            }
+            self.pos = end;
+            skipped += 1;
+        }
+        Some(skipped)
     }
 
     /// The record at the cursor with only as much of its tail as is there

@@ -3,6 +3,7 @@
 
 use crate::raw::types::{u32_at, COMMON_LEN};
 use crate::raw::{CommonType, Header, Kind, Shapes, Strings, TypeRecord};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Record position used for VOID (id 0), which has no bytes.
 pub const VOID_POS: u32 = u32::MAX;
@@ -47,6 +48,19 @@ impl Slot {
     /// regular INT ([`is_regular_int_data`]), or a FUNC_PROTO with a
     /// typed parameter that has no name (which its FUNCs reject).
     pub const FLAG: u32 = 1 << 7;
+
+    /// The slot as one word (`size_type` low, `bits` high).
+    #[inline]
+    fn pack(self) -> u64 {
+        self.size_type as u64 | (self.bits as u64) << 32
+    }
+    #[inline]
+    fn unpack(w: u64) -> Slot {
+        Slot {
+            size_type: w as u32,
+            bits: (w >> 32) as u32,
+        }
+    }
 
     pub fn new(kind: Kind, size_type: u32, flag: bool) -> Slot {
         Slot {
@@ -141,6 +155,68 @@ impl Slot {
     }
 }
 
+/// The type table by id. Each slot is one atomic word so that the resolve
+/// pass can record its results while the type-tag and struct-metas passes
+/// read kinds and targets (which it never changes) on another thread. A
+/// relaxed load or store is a plain move on x86-64 and AArch64.
+#[derive(Debug, Default)]
+pub struct SlotTable(Vec<AtomicU64>);
+
+impl SlotTable {
+    pub fn with_capacity(n: usize) -> SlotTable {
+        SlotTable(Vec::with_capacity(n))
+    }
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The slot of `id`, `None` past the table.
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<Slot> {
+        self.0.get(id as usize).map(|w| Slot::unpack(w.load(Relaxed)))
+    }
+    /// The slot of an id in the table.
+    #[inline]
+    pub fn at(&self, id: u32) -> Slot {
+        Slot::unpack(self.0[id as usize].load(Relaxed))
+    }
+    /// Replaces the slot of an id in the table.
+    #[inline]
+    pub fn set(&self, id: u32, slot: Slot) {
+        self.0[id as usize].store(slot.pack(), Relaxed)
+    }
+    #[inline]
+    pub fn push(&mut self, slot: Slot) {
+        self.0.push(AtomicU64::new(slot.pack()))
+    }
+    /// Moves `other`'s slots to the end of this table.
+    pub fn append(&mut self, other: &mut SlotTable) {
+        self.0.append(&mut other.0)
+    }
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len)
+    }
+    /// Every slot in id order, VOID first.
+    pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.0.iter().map(|w| Slot::unpack(w.load(Relaxed)))
+    }
+}
+
+impl Clone for SlotTable {
+    fn clone(&self) -> SlotTable {
+        SlotTable(self.0.iter().map(|w| AtomicU64::new(w.load(Relaxed))).collect())
+    }
+}
+
+impl FromIterator<Slot> for SlotTable {
+    fn from_iter<I: IntoIterator<Item = Slot>>(iter: I) -> SlotTable {
+        SlotTable(iter.into_iter().map(|s| AtomicU64::new(s.pack())).collect())
+    }
+}
+
 /// A blob whose header, string section and (so far) type records were read.
 #[derive(Clone, Debug)]
 pub struct Btf<'a> {
@@ -154,7 +230,7 @@ pub struct Btf<'a> {
     /// Absolute offset of the string section in the blob.
     pub strings_start: u64,
     /// Every kept type by id; index 0 is VOID.
-    pub slots: Vec<Slot>,
+    pub slots: SlotTable,
     /// Where each kept type's record starts in the type section
     /// ([`VOID_POS`] for VOID), by id.
     pub positions: Vec<u32>,
@@ -208,13 +284,13 @@ impl<'a> Btf<'a> {
     /// The slot of `id`, `None` past the table.
     #[inline]
     pub fn slot(&self, id: u32) -> Option<Slot> {
-        self.slots.get(id as usize).copied()
+        self.slots.get(id)
     }
 
     /// Kind of a kept type (`id` in the table).
     #[inline]
     pub fn kind(&self, id: u32) -> Kind {
-        self.slots[id as usize].kind()
+        self.slots.at(id).kind()
     }
 
     /// Record position of a kept type.

@@ -4,8 +4,9 @@
 //! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
 //! one at a time so the `meta_left` arithmetic and check order match.
 
-use super::btf::{Btf, Slot, MAX_SLOT_ID, VOID_POS};
+use super::btf::{Btf, Slot, SlotTable, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
+use super::lanes::Lanes;
 use super::names::{is_printable, is_section_name};
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
@@ -483,52 +484,139 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
 /// Walks the type section: generic record checks, then the kind's own, then
 /// adds the type to the table (silently dropping it past the table cap, as
 /// the kernel does).
-pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile) -> Result<(), Failure> {
-    let mut cursor = btf.cursor();
-    let cap = profile.limits.max_type_table as usize;
+///
+/// Each record's checks depend only on the record, its id and the string
+/// section, so with two lanes the records from the middle of the section on
+/// are checked on a second thread; the first failure in record order is the
+/// answer either way.
+pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Result<(), Failure> {
+    let cap = profile.limits.max_type_table;
     // Resolved ids are stored in 20 bits.
-    assert!(cap <= MAX_SLOT_ID as usize + 1, "type table cap too large");
-    let mut id: u32 = 1;
-    btf.slots.clear();
-    btf.positions.clear();
-    btf.slots.push(Slot::VOID);
-    btf.positions.push(VOID_POS);
-    // Each record takes at least 12 bytes; reserve for the common case.
-    let expected = (btf.types.len() / 16).min(cap);
-    btf.slots.reserve(expected);
-    btf.positions.reserve(expected);
-    while !cursor.at_end() {
-        let pos = cursor.pos();
-        let left = cursor.left();
-        let meta = Meta { btf, profile, id };
-        let plain = Site::Plain { id: Some(id) };
-        let Some(common) = cursor.peek_common() else {
-            return Err(meta.fail(Check::RecordTruncated { left }, plain, pos));
-        };
-        check_common(&meta, &common, pos)?;
-        // Every known kind's tail: the length check comes first.
-        let tail_len = common.tail_len_in(&btf.shapes).unwrap_or(0);
-        let meta_left = left - COMMON_LEN;
-        if meta_left < tail_len {
-            return Err(meta.fail(
-                Check::TailTruncated {
-                    left: meta_left,
-                    needed: tail_len,
-                },
-                Site::Basic { id },
-                pos,
-            ));
+    assert!(cap <= MAX_SLOT_ID + 1, "type table cap too large");
+    let len = btf.types.len() as u32;
+    // Where the first lane stops; the second starts at the first record at
+    // or past it. Sizing records to get there costs the second lane about
+    // a quarter of what checking them does, hence a little past the middle.
+    let split = if lanes.two() {
+        (len as u64 * 4 / 7) as u32
+    } else {
+        len
+    };
+    let shared = &*btf;
+    let first_lane = || {
+        let mut part = Part::new(0, 1, split, cap);
+        part.slots.push(Slot::VOID);
+        part.positions.push(VOID_POS);
+        let r = part.check(shared, profile, split);
+        (part, r)
+    };
+    let second_lane = || {
+        let mut cursor = shared.cursor();
+        let skipped = cursor.skip_until(split)?;
+        let mut part = Part::new(cursor.pos(), 1 + skipped, len, cap);
+        let r = part.check(shared, profile, len);
+        Some((part, r))
+    };
+    let ((mut first, first_result), second) = if lanes.two() {
+        lanes.join(first_lane, second_lane)
+    } else {
+        (first_lane(), None)
+    };
+    let result = match (first_result, second) {
+        (Err(f), _) => Err(f),
+        (Ok(()), Some((mut rest, r))) => {
+            first.append(&mut rest);
+            r
         }
-        let rec = cursor.take(common, tail_len);
-        meta.check_kind(&rec)?;
-        if btf.slots.len() < cap {
-            btf.slots.push(slot_of(&rec));
-            btf.positions.push(rec.pos);
+        // Alone, or the second lane found a record it could not size
+        // before the split (so the first lane failed there or earlier):
+        // carry on from where the first lane stopped.
+        (Ok(()), None) => first.check(btf, profile, len),
+    };
+    btf.slots = first.slots;
+    btf.positions = first.positions;
+    btf.records_walked = first.next_id - 1;
+    result
+}
+
+/// The table built from a run of records.
+struct Part {
+    slots: SlotTable,
+    positions: Vec<u32>,
+    /// Position and id of the next record to check.
+    next_pos: u32,
+    next_id: u32,
+    cap: u32,
+}
+
+impl Part {
+    fn new(pos: u32, id: u32, stop: u32, cap: u32) -> Part {
+        // Each record takes at least 12 bytes; reserve for the common case.
+        let expected = ((stop.saturating_sub(pos) / 16 + 1) as usize).min(cap as usize);
+        Part {
+            slots: SlotTable::with_capacity(expected),
+            positions: Vec::with_capacity(expected),
+            next_pos: pos,
+            next_id: id,
+            cap,
         }
-        id = id.wrapping_add(1);
     }
-    btf.records_walked = id - 1;
-    Ok(())
+
+    fn append(&mut self, rest: &mut Part) {
+        self.slots.append(&mut rest.slots);
+        self.positions.append(&mut rest.positions);
+        self.next_pos = rest.next_pos;
+        self.next_id = rest.next_id;
+    }
+
+    /// Checks records from `next_pos` until the first that starts at or past
+    /// `stop` (or the end of the section).
+    fn check(&mut self, btf: &Btf<'_>, profile: &Profile, stop: u32) -> Result<(), Failure> {
+        let mut cursor = btf.cursor().starting_at(self.next_pos);
+        // Locals in the loop; the fields are brought up to date once.
+        let (mut id, cap) = (self.next_id, self.cap);
+        let result = loop {
+            if cursor.at_end() || cursor.pos() >= stop {
+                break Ok(());
+            }
+            let pos = cursor.pos();
+            let left = cursor.left();
+            let meta = Meta { btf, profile, id };
+            let plain = Site::Plain { id: Some(id) };
+            let Some(common) = cursor.peek_common() else {
+                break Err(meta.fail(Check::RecordTruncated { left }, plain, pos));
+            };
+            if let Err(f) = check_common(&meta, &common, pos) {
+                break Err(f);
+            }
+            // Every known kind's tail: the length check comes first.
+            let tail_len = common.tail_len_in(&btf.shapes).unwrap_or(0);
+            let meta_left = left - COMMON_LEN;
+            if meta_left < tail_len {
+                break Err(meta.fail(
+                    Check::TailTruncated {
+                        left: meta_left,
+                        needed: tail_len,
+                    },
+                    Site::Basic { id },
+                    pos,
+                ));
+            }
+            let rec = cursor.take(common, tail_len);
+            if let Err(f) = meta.check_kind(&rec) {
+                break Err(f);
+            }
+            // The table holds ids below the cap (VOID included).
+            if id < cap {
+                self.slots.push(slot_of(&rec));
+                self.positions.push(rec.pos);
+            }
+            id = id.wrapping_add(1);
+        };
+        self.next_pos = cursor.pos();
+        self.next_id = id;
+        result
+    }
 }
 
 /// The table slot of an accepted record. [`Slot::FLAG`] marks a

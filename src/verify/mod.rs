@@ -14,6 +14,7 @@ pub mod btf;
 pub mod error;
 pub mod func_addrs;
 pub mod hdr;
+pub mod lanes;
 pub mod meta;
 pub mod names;
 pub mod resolve;
@@ -22,6 +23,7 @@ pub mod type_tags;
 
 pub use btf::Btf;
 pub use error::{errno, Check, Failure, Site, Stage};
+pub use lanes::Threads;
 
 use crate::profile::{Features, Profile};
 use crate::raw::header::{LayoutFields, HEADER_LEN, HEADER_LEN_LAYOUT};
@@ -38,6 +40,8 @@ pub struct Options<'k> {
     pub kaslr_offset: u64,
     /// func-addr: text symbols every FUNC_ADDR must match.
     pub kallsyms: Option<&'k crate::kallsyms::Kallsyms>,
+    /// How many threads to use (the verdict never depends on it).
+    pub threads: Threads,
 }
 
 /// A note about the verdict that the kernel itself would not print.
@@ -118,6 +122,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         });
     }
     let blob_len = blob.len() as u32;
+    let lanes = lanes::Lanes::for_blob(opts.threads, blob.len());
     let layout_aware = profile.has(Features::KIND_LAYOUT);
     let known_len = if layout_aware {
         HEADER_LEN_LAYOUT
@@ -151,10 +156,10 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         types_start,
         strings: Strings::new(strings),
         strings_start,
-        slots: Vec::new(),
+        slots: btf::SlotTable::default(),
         positions: Vec::new(),
         records_walked: 0,
-        idents: names::IdentCache::new(strings),
+        idents: names::IdentCache::build(strings, lanes),
         shapes,
         names: btf::NameRules::of(profile),
     };
@@ -170,7 +175,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     } else if header.type_len == 0 {
         Err(pre(Check::NoTypes))
     } else {
-        meta::check_all_metas(&mut btf, profile)
+        meta::check_all_metas(&mut btf, profile, lanes)
     };
     let walked = btf.records_walked;
     let kept = btf.nr_types().saturating_sub(1);
@@ -180,22 +185,34 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         v.notes.push(Note::TypesDropped { count: walked - kept });
     }
 
-    let btf = v.btf.as_mut().expect("set above");
-    resolve::Resolver::new(btf, profile).check_all_types()?;
-
+    // The type-tag and struct-metas passes read only kinds and targets,
+    // which resolving leaves alone: they run beside it, and count only if
+    // it succeeds.
     let btf = v.btf.as_ref().expect("set above");
+    let mut notes = Vec::new();
+    let (resolved, later) = lanes.join(
+        || resolve::Resolver::new(btf, profile).check_all_types(),
+        || table_passes(btf, opts, &mut notes),
+    );
+    resolved?;
+    v.notes.extend(notes);
+    later?;
+    if profile.has(Features::FUNC_ADDR) {
+        let btf = v.btf.as_ref().expect("set above");
+        func_addrs::check(btf, opts.kaslr_offset, opts.kallsyms)?;
+    }
+    Ok(())
+}
+
+/// The passes after resolve that read the type table but never its
+/// resolve results: type-tag placement, then special fields.
+fn table_passes(btf: &Btf<'_>, opts: &Options<'_>, notes: &mut Vec<Note>) -> Result<(), Failure> {
+    let profile = &opts.profile;
     if profile.has(Features::TYPE_TAG_ORDER) {
         type_tags::check_type_tags(btf)?;
     }
     if profile.has(Features::STRUCT_METAS) {
-        let mut notes = Vec::new();
-        let r = struct_metas::check(btf, profile.features, opts.vmlinux, &mut notes);
-        v.notes.extend(notes);
-        r?;
-    }
-    if profile.has(Features::FUNC_ADDR) {
-        let btf = v.btf.as_ref().expect("set above");
-        func_addrs::check(btf, opts.kaslr_offset, opts.kallsyms)?;
+        struct_metas::check(btf, profile.features, opts.vmlinux, notes)?;
     }
     Ok(())
 }

@@ -95,6 +95,8 @@ mod tests {
     }
 }
 
+use super::lanes::Lanes;
+
 /// [`is_identifier`] for every string of a section, computed in one
 /// sequential pass (random probes into a 2 MiB string section cost a cache
 /// miss each; vmlinux makes ~230k of them). An offset without its bit is
@@ -107,39 +109,29 @@ pub struct IdentCache {
 }
 
 impl IdentCache {
-    /// Finds, 64 bytes at a time, the bytes no identifier may hold (a bit
-    /// mask, computed without branches); the strings are what lies between
-    /// the NULs among them, and a string is an identifier when no other such
-    /// byte came before its NUL and its first byte may start one.
+    /// The cache, built on the calling thread.
     pub fn new(section: &[u8]) -> Self {
+        IdentCache::build(section, Lanes::ONE)
+    }
+
+    /// The cache; with two lanes, the strings from a string start near the
+    /// middle on are scanned on a second thread.
+    pub fn build(section: &[u8], lanes: Lanes) -> Self {
         let mut valid = vec![0u64; section.len().div_ceil(64)];
-        // The string in progress: where it started, and whether it holds
-        // only identifier bytes so far.
-        let mut start = 0usize;
-        let mut clean = true;
-        for (w, chunk) in section.chunks(64).enumerate() {
-            let mut stops = !if chunk.len() == 64 {
-                ident_mask(chunk.try_into().expect("64 bytes"))
-            } else {
-                // Pad with identifier bytes: no stops past the end.
-                let mut padded = [b'a'; 64];
-                padded[..chunk.len()].copy_from_slice(chunk);
-                ident_mask(&padded)
-            };
-            while stops != 0 {
-                let at = w * 64 + stops.trailing_zeros() as usize;
-                if section[at] == 0 {
-                    let len = at - start;
-                    if clean && len > 0 && len <= NAME_LEN_MAX && first_ok(section[start]) {
-                        valid[start / 64] |= 1 << (start % 64);
-                    }
-                    start = at + 1;
-                    clean = true;
-                } else {
-                    clean = false;
-                }
-                stops &= stops - 1;
-            }
+        let split = if lanes.two() {
+            string_start_from(section, section.len() / 2)
+        } else {
+            section.len()
+        };
+        let (lo, hi) = valid.split_at_mut(split / 64);
+        let (carry, _) = lanes.join(
+            || mark_identifiers(section, 0, split, lo, 0),
+            || mark_identifiers(section, split, section.len(), hi, split / 64),
+        );
+        // Strings of the first part that start in the word the second
+        // part begins with.
+        if carry != 0 {
+            valid[split / 64] |= carry;
         }
         IdentCache { valid }
     }
@@ -154,6 +146,71 @@ impl IdentCache {
             _ => scan_identifier(section, off as usize),
         }
     }
+}
+
+/// The first string start at or past `at`: just past a NUL, or the end.
+fn string_start_from(section: &[u8], at: usize) -> usize {
+    match section
+        .get(at.saturating_sub(1)..)
+        .and_then(|s| s.iter().position(|&b| b == 0))
+    {
+        Some(nul) => at.saturating_sub(1) + nul + 1,
+        None => section.len(),
+    }
+}
+
+/// Sets the bit of every identifier that starts in `from..to` (both string
+/// starts, or `to` the end) in `words`, which hold the bits from word `base`
+/// on. A bit for the word just past `words` is returned instead: the two
+/// parts of a split build share that word.
+///
+/// Finds, 64 bytes at a time, the bytes no identifier may hold (a bit mask,
+/// computed without branches); the strings are what lies between the NULs
+/// among them, and a string is an identifier when no other such byte came
+/// before its NUL and its first byte may start one.
+fn mark_identifiers(section: &[u8], from: usize, to: usize, words: &mut [u64], base: usize) -> u64 {
+    let mut carry = 0u64;
+    // The string in progress: where it started, and whether it holds only
+    // identifier bytes so far.
+    let mut start = from;
+    let mut clean = true;
+    for w in from / 64..to.div_ceil(64) {
+        let chunk = &section[w * 64..section.len().min(w * 64 + 64)];
+        let mut stops = !if chunk.len() == 64 {
+            ident_mask(chunk.try_into().expect("64 bytes"))
+        } else {
+            // Pad with identifier bytes: no stops past the end.
+            let mut padded = [b'a'; 64];
+            padded[..chunk.len()].copy_from_slice(chunk);
+            ident_mask(&padded)
+        };
+        // Only bytes in from..to.
+        if w == from / 64 {
+            stops &= !0u64 << (from % 64);
+        }
+        if to - w * 64 < 64 {
+            stops &= (1u64 << (to - w * 64)) - 1;
+        }
+        while stops != 0 {
+            let at = w * 64 + stops.trailing_zeros() as usize;
+            if section[at] == 0 {
+                let len = at - start;
+                if clean && len > 0 && len <= NAME_LEN_MAX && first_ok(section[start]) {
+                    let bit = 1u64 << (start % 64);
+                    match words.get_mut(start / 64 - base) {
+                        Some(word) => *word |= bit,
+                        None => carry |= bit,
+                    }
+                }
+                start = at + 1;
+                clean = true;
+            } else {
+                clean = false;
+            }
+            stops &= stops - 1;
+        }
+    }
+    carry
 }
 
 /// Bit `i`: byte `i` may follow an identifier's first byte. Byte-wise
@@ -245,9 +302,11 @@ mod cache_tests {
     }
 
     /// The cache answers like `is_identifier` at every offset, and again
-    /// when asked twice.
+    /// when asked twice; built in two parts, it is the same cache.
     fn assert_cache_matches(section: &[u8]) {
         let cache = IdentCache::new(section);
+        let two = Lanes::for_blob(super::super::lanes::Threads::Two, 0);
+        assert_eq!(IdentCache::build(section, two).valid, cache.valid);
         for _ in 0..2 {
             for off in 0..section.len() {
                 let end = section[off..].iter().position(|&b| b == 0).unwrap() + off;
@@ -258,6 +317,22 @@ mod cache_tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn split_build_handles_every_split_point() {
+        // Short sections put the split in every place relative to 64-byte
+        // words: at a word start, inside one, in the last partial word,
+        // and in sections with no NUL after the middle.
+        let mut section = vec![0u8];
+        for len in 0..200 {
+            section.extend(std::iter::repeat_n(b'a' + (len % 26) as u8, len % 70));
+            section.push(0);
+            assert_cache_matches(&section);
+        }
+        assert_cache_matches(b"");
+        assert_cache_matches(b"abc\0");
+        assert_cache_matches(b"\0abc\0");
     }
 
     #[test]

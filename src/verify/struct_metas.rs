@@ -628,7 +628,7 @@ pub fn check(
     let mut special: [Option<u32>; ALLOC_OBJ_FIELDS.len()] = [None; ALLOC_OBJ_FIELDS.len()];
     let mut marks: Vec<u32> = Vec::new();
     let strings = btf.strings.bytes();
-    for (id, &slot) in btf.slots.iter().enumerate().skip(1) {
+    for (id, slot) in btf.slots.iter().enumerate().skip(1) {
         let id = id as u32;
         match slot.kind() {
             Kind::STRUCT => {
@@ -672,7 +672,7 @@ pub fn check(
     };
 
     let mut records: Vec<(u32, Record)> = Vec::new();
-    for (id, &slot) in btf.slots.iter().enumerate().skip(1) {
+    for (id, slot) in btf.slots.iter().enumerate().skip(1) {
         let id = id as u32;
         if slot.kind() != Kind::STRUCT {
             continue;

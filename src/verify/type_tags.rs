@@ -12,7 +12,7 @@ const CHAIN_LIMIT: u32 = 32;
 
 pub fn check_type_tags(btf: &Btf<'_>) -> Result<(), Failure> {
     let mut good: u32 = 0;
-    for (i, &slot) in btf.slots.iter().enumerate().skip(1) {
+    for (i, slot) in btf.slots.iter().enumerate().skip(1) {
         let i = i as u32;
         let mut t = slot;
         if !t.kind().is_modifier() {

@@ -18,7 +18,7 @@ mod suite;
 
 use btfcheck::diag::{human, kernel_log, logbuf};
 use btfcheck::verify::struct_metas::KernelBtf;
-use btfcheck::verify::{self, Options};
+use btfcheck::verify::{self, Options, Threads};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -384,16 +384,20 @@ fn conformance_matches_recorded_kernel() {
             );
             continue;
         }
-        let ours = btfcheck_outcome(c, &opts);
         let klog = unescape(r["log"].as_str().or(r["log_tail"].as_str()).unwrap_or_default());
         let kerrno = r["errno"].as_i64().unwrap_or(-1) as i32;
         let ktrue = r["log_true_size"].as_u64().unwrap_or(0) as u32;
-        if ours.errno != kerrno || !log_matches(r, &ours.log) || ours.true_size != ktrue {
-            let diff = first_diff(&klog, &ours.log);
-            failures.push(format!(
-                "{}: kernel errno {kerrno} true_size {ktrue}, btfcheck errno {} true_size {}{diff}",
-                c.name, ours.errno, ours.true_size
-            ));
+        // Both ways of running the passes: on one thread, and split over
+        // two as large blobs are (forced here on small ones).
+        for threads in [Threads::One, Threads::Two] {
+            let ours = btfcheck_outcome(c, &Options { threads, ..opts });
+            if ours.errno != kerrno || !log_matches(r, &ours.log) || ours.true_size != ktrue {
+                let diff = first_diff(&klog, &ours.log);
+                failures.push(format!(
+                    "{} ({threads:?} threads): kernel errno {kerrno} true_size {ktrue}, btfcheck errno {} true_size {}{diff}",
+                    c.name, ours.errno, ours.true_size
+                ));
+            }
         }
     }
     let names: std::collections::HashSet<&str> = cases.iter().map(|c| c.name.as_str()).collect();

@@ -41,7 +41,7 @@ type Step = Result<(), Stop>;
 
 /// The resolver; its per-type results live in [`Btf::slots`].
 pub struct Resolver<'b, 'a> {
-    btf: &'b mut Btf<'a>,
+    btf: &'b Btf<'a>,
     features: Features,
     depth_limit: usize,
     stack: Vec<Vertex>,
@@ -51,7 +51,7 @@ pub struct Resolver<'b, 'a> {
 mod externs;
 
 impl<'b, 'a> Resolver<'b, 'a> {
-    pub fn new(btf: &'b mut Btf<'a>, profile: &Profile) -> Self {
+    pub fn new(btf: &'b Btf<'a>, profile: &Profile) -> Self {
         Resolver {
             btf,
             features: profile.features,
@@ -68,12 +68,12 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     #[inline]
     fn rid(&self, id: u32) -> u32 {
-        self.btf.slots[id as usize].resolved_id()
+        self.btf.slots.at(id).resolved_id()
     }
 
     #[inline]
     fn rsize(&self, id: u32) -> u32 {
-        self.btf.slots[id as usize].resolved_size()
+        self.btf.slots.at(id).resolved_size()
     }
 
     /// `btf_type_needs_resolve` under these rules: before 5.19 a FUNC is
@@ -87,7 +87,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     pub fn check_all_types(&mut self) -> Result<(), Failure> {
         let funcs_resolve = self.features.contains(Features::FUNC_RESOLVE);
         for id in self.btf.ids() {
-            let slot = self.btf.slots[id as usize];
+            let slot = self.btf.slots.at(id);
             let kind = slot.kind();
             if self.needs_resolve(kind) && !slot.is_resolved() && !self.resolve_func_directly(id, slot) {
                 self.resolve(id)?;
@@ -120,7 +120,9 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let proto_id = slot.type_id();
         match self.slot(proto_id) {
             Some(p) if p.kind() == Kind::FUNC_PROTO && !p.flag() => {
-                self.btf.slots[id as usize].set_resolved(proto_id, 0);
+                let mut s = slot;
+                s.set_resolved(proto_id, 0);
+                self.btf.slots.set(id, s);
                 true
             }
             _ => false,
@@ -153,7 +155,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     #[inline]
     fn is_resolved(&self, id: u32) -> bool {
-        self.btf.slots.get(id as usize).is_some_and(|s| s.is_resolved())
+        self.btf.slots.get(id).is_some_and(|s| s.is_resolved())
     }
 
     /// `env_type_is_resolve_sink`: whether the walk stops at a type of kind
@@ -171,8 +173,11 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if self.stack.len() == self.depth_limit {
             return Err(Stop::TooDeep);
         }
-        match self.btf.slots.get_mut(id as usize) {
-            Some(s) if s.state() == VisitState::NotVisited => s.set_state(VisitState::Visited),
+        match self.btf.slots.get(id) {
+            Some(mut s) if s.state() == VisitState::NotVisited => {
+                s.set_state(VisitState::Visited);
+                self.btf.slots.set(id, s);
+            }
             _ => return Err(Stop::Loop),
         }
         self.stack.push(Vertex { id, next_member: 0 });
@@ -188,7 +193,9 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     fn pop_resolved(&mut self, resolved_id: u32, resolved_size: u32) {
         if let Some(v) = self.stack.pop() {
-            self.btf.slots[v.id as usize].set_resolved(resolved_id, resolved_size);
+            let mut s = self.btf.slots.at(v.id);
+            s.set_resolved(resolved_id, resolved_size);
+            self.btf.slots.set(v.id, s);
         }
     }
 
@@ -303,7 +310,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// Target lookup shared by modifiers, PTR and VAR: must exist and not be
     /// a VAR, DECL_TAG or DATASEC.
     fn target(&self, id: u32) -> Result<(u32, Slot), Stop> {
-        let next_id = self.btf.slots[id as usize].type_id();
+        let next_id = self.btf.slots.at(id).type_id();
         match self.slot(next_id) {
             Some(n) if !n.kind().is_source_only() => Ok((next_id, n)),
             _ => Err(self.type_fail(id, Check::TypeIdInvalid)),
@@ -434,7 +441,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             if !self.is_resolved(m.type_id) {
                 return Err(self.fail(Check::ResolveStateInvalid, Site::Silent { id: None }, t.pos));
             }
-            let mt = self.btf.slots[m.type_id as usize];
+            let mt = self.btf.slots.at(m.type_id);
             self.check_member(&t, v.id, i, m, mt)?;
         }
         for i in v.next_member as usize..t.vlen() as usize {
@@ -655,7 +662,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose typed
     /// parameters are all named. Returns the prototype's id.
     fn func_prototype(&self, id: u32) -> Result<u32, Failure> {
-        let proto_id = self.btf.slots[id as usize].type_id();
+        let proto_id = self.btf.slots.at(id).type_id();
         let proto = match self.slot(proto_id) {
             Some(p) if p.kind() == Kind::FUNC_PROTO => p,
             _ => return Err(self.type_failure(id, Check::TypeIdInvalid)),
