@@ -106,6 +106,13 @@ fn bench_vmlinux(c: &mut Criterion) {
     c.bench_function("verify_vmlinux", |b| {
         b.iter(|| verify::verify(black_box(&blob), black_box(&opts)))
     });
+    let one = Options {
+        threads: verify::Threads::One,
+        ..Options::default()
+    };
+    c.bench_function("verify_vmlinux_one_thread", |b| {
+        b.iter(|| verify::verify(black_box(&blob), black_box(&one)))
+    });
 
     let v = verify::verify(&blob, &opts);
     if !v.accepted() {

@@ -504,7 +504,8 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     };
     let shared = &*btf;
     let first_lane = || {
-        let mut part = Part::new(0, 1, split, cap);
+        // Room for the second lane's records too: they are appended.
+        let mut part = Part::new(0, 1, len, cap);
         part.slots.push(Slot::VOID);
         part.positions.push(VOID_POS);
         let r = part.check(shared, profile, split);

@@ -9,6 +9,17 @@
 //! Each pass stops at the first error, as the kernel does, and reports a
 //! [`Failure`]: the rule, where its message goes in the log, the errno and the
 //! byte offset. The passes never format text; see [`crate::diag`].
+//!
+//! On a large blob ([`lanes`]) work that does not depend on each other runs
+//! on two threads, and the answer is the one the kernel order gives:
+//!
+//! ```text
+//! lane 1:  identifiers, 1st half ─► meta, records before the split ─► resolve
+//! lane 2:  identifiers, 2nd half ─► meta, records from the split   ─► type_tags, struct_metas
+//! ```
+//!
+//! The first failure in record order wins inside meta; a resolve failure
+//! wins over the passes beside it, which only read kinds and targets.
 
 pub mod btf;
 pub mod error;
