@@ -31,6 +31,7 @@ fn valid_blobs_are_accepted_round_trip_and_render() {
         props::accepted(&blob, PROFILE).unwrap_or_else(fail);
         props::round_trips(&blob, PROFILE).unwrap_or_else(fail);
         props::renderers_total(&blob, PROFILE).unwrap_or_else(fail);
+        props::same_on_two_threads(&blob, PROFILE).unwrap_or_else(fail);
         let v = btfcheck::verify(&blob, &Default::default());
         for (kind, n) in btfcheck::diag::human::kind_counts(&v) {
             if n > 0 {
@@ -50,6 +51,7 @@ fn default_and_large_configs_are_accepted() {
         let blob = smith::valid(&mut u, &cfg, PROFILE).unwrap();
         props::accepted(&blob, PROFILE).unwrap();
         props::round_trips(&blob, PROFILE).unwrap();
+        props::same_on_two_threads(&blob, PROFILE).unwrap();
     }
 }
 
@@ -71,6 +73,7 @@ fn every_fault_is_rejected_where_it_says() {
             }
             props::round_trips(&f.blob, PROFILE).unwrap_or_else(|e| panic!("{}: {e}", fault.name()));
             props::renderers_total(&f.blob, PROFILE).unwrap();
+            props::same_on_two_threads(&f.blob, PROFILE).unwrap_or_else(|e| panic!("{}: {e}", fault.name()));
         }
     }
 }

@@ -45,6 +45,11 @@ fn small_config(u: &mut Unstructured<'_>) -> Config {
 /// profile's paths are fuzzed.
 pub fn verify_raw(data: &[u8]) {
     ok(props::renderers_total(data, PROFILE));
+    // One input in eight also runs split over two threads (a thread start
+    // costs more than a small verification).
+    if data.len() % 8 == 0 {
+        ok(props::same_on_two_threads(data, PROFILE));
+    }
     let other = Profile::ALL[data.len() % Profile::ALL.len()];
     if other != PROFILE {
         ok(props::renderers_total(data, other));
@@ -66,6 +71,9 @@ pub fn verify_valid(data: &[u8]) {
     };
     ok(props::accepted(&blob, PROFILE));
     ok(props::renderers_total(&blob, PROFILE));
+    if blob.len() % 8 == 0 {
+        ok(props::same_on_two_threads(&blob, PROFILE));
+    }
 }
 
 /// btf-smith faulted blobs are rejected exactly where the fault says.
@@ -77,6 +85,9 @@ pub fn verify_faulted(data: &[u8]) {
     };
     ok(props::rejected_as_expected(&f, PROFILE));
     ok(props::renderers_total(&f.blob, PROFILE));
+    if f.blob.len() % 8 == 0 {
+        ok(props::same_on_two_threads(&f.blob, PROFILE));
+    }
 }
 
 /// Both text forms round-trip: the input bytes themselves (exact form), and

@@ -8,7 +8,7 @@ use crate::diag::{human, json, kernel_log};
 use crate::dump;
 use crate::profile::Profile;
 use crate::text;
-use crate::verify::{verify, Options, Verification};
+use crate::verify::{verify, Options, Threads, Verification};
 
 fn options(profile: Profile) -> Options<'static> {
     Options {
@@ -32,6 +32,34 @@ pub fn reported_type(v: &Verification<'_>) -> Option<u32> {
 
 fn explain(v: &Verification<'_>) -> String {
     human::render("generated.btf", v, false)
+}
+
+/// Splitting the passes over two threads changes nothing: the same
+/// failure (rule, place, errno, offset), notes and level-1 log.
+pub fn same_on_two_threads(blob: &[u8], profile: Profile) -> Result<(), String> {
+    let on = |threads| {
+        verify(
+            blob,
+            &Options {
+                threads,
+                ..options(profile)
+            },
+        )
+    };
+    let (one, two) = (on(Threads::One), on(Threads::Two));
+    if one.failure != two.failure {
+        return Err(format!(
+            "one thread: {:?}\ntwo threads: {:?}",
+            one.failure, two.failure
+        ));
+    }
+    if one.notes != two.notes {
+        return Err(format!("notes differ: {:?} vs {:?}", one.notes, two.notes));
+    }
+    if kernel_log::render(&one) != kernel_log::render(&two) {
+        return Err("the level-1 logs differ".to_string());
+    }
+    Ok(())
 }
 
 /// Valid ⇒ accepted.
