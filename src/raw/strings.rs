@@ -28,9 +28,10 @@ impl<'a> Strings<'a> {
     }
 
     /// `btf_name_offset_valid()` for base BTF: in the section and within the
-    /// 24-bit limit.
+    /// 24-bit limit (one comparison: both bounds fit in a u64).
+    #[inline]
     pub fn offset_valid(&self, off: u32) -> bool {
-        off <= MAX_NAME_OFFSET && (off as usize) < self.bytes.len()
+        (off as u64) < (self.bytes.len() as u64).min(MAX_NAME_OFFSET as u64 + 1)
     }
 
     /// The bytes of the string at `off`, up to (not including) its NUL, or

@@ -254,18 +254,19 @@ pub struct NameRules {
     pub dots: bool,
     /// `KSYM_NAME_LEN`: 128 before 6.1, then 512.
     pub max_len: usize,
+    /// The memoised rule is the whole rule (6.18's: dots, 512 bytes).
+    latest: bool,
 }
 
 impl NameRules {
     pub fn of(profile: &crate::profile::Profile) -> NameRules {
+        let dots = profile.has(crate::profile::Features::DOTTED_NAMES);
+        let max_len = profile.limits.name_len;
         NameRules {
-            dots: profile.has(crate::profile::Features::DOTTED_NAMES),
-            max_len: profile.limits.name_len,
+            dots,
+            max_len,
+            latest: dots && max_len >= super::names::NAME_LEN_MAX,
         }
-    }
-
-    fn is_latest(&self) -> bool {
-        self.dots && self.max_len >= super::names::NAME_LEN_MAX
     }
 }
 
@@ -347,7 +348,7 @@ impl<'a> Btf<'a> {
     #[inline]
     pub fn is_identifier(&self, off: u32) -> bool {
         let ok = self.idents.is_identifier(self.strings.bytes(), off);
-        if !ok || self.names.is_latest() {
+        if !ok || self.names.latest {
             return ok;
         }
         let s = self.strings.get(off).unwrap_or_default();

@@ -22,30 +22,36 @@ struct Meta<'b, 'a> {
     btf: &'b Btf<'a>,
     profile: &'b Profile,
     id: u32,
+    /// `profile.info_mask()`, computed once per run of records.
+    info_mask: u32,
 }
 
-type MetaResult = Result<(), Failure>;
+/// A check's outcome; the failure is boxed so that the result fits in a
+/// register on the paths that pass.
+type MetaResult = Result<(), Box<Failure>>;
 
 impl Meta<'_, '_> {
-    fn fail(&self, check: Check, site: Site, pos: u32) -> Failure {
+    #[cold]
+    fn fail(&self, check: Check, site: Site, pos: u32) -> Box<Failure> {
         let errno = match check {
             Check::IntEncodingUnsupported => errno::ENOTSUPP,
             _ => errno::EINVAL,
         };
-        Failure {
+        Box::new(Failure {
             stage: Stage::Meta,
             check,
             site,
             errno,
             offset: Some(self.btf.abs(pos)),
-        }
+        })
     }
 
     /// A type-line error at the record start.
-    fn type_err(&self, rec: &TypeRecord<'_>, check: Check) -> Failure {
+    fn type_err(&self, rec: &TypeRecord<'_>, check: Check) -> Box<Failure> {
         self.fail(check, Site::Type { id: self.id }, rec.pos)
     }
 
+    #[inline]
     fn name_is_identifier(&self, off: u32) -> bool {
         self.btf.strings.offset_valid(off) && self.btf.is_identifier(off)
     }
@@ -576,15 +582,21 @@ impl Part {
         let mut cursor = btf.cursor().starting_at(self.next_pos);
         // Locals in the loop; the fields are brought up to date once.
         let (mut id, cap) = (self.next_id, self.cap);
+        let info_mask = profile.info_mask();
         let result = loop {
             if cursor.at_end() || cursor.pos() >= stop {
                 break Ok(());
             }
             let pos = cursor.pos();
             let left = cursor.left();
-            let meta = Meta { btf, profile, id };
-            let plain = Site::Plain { id: Some(id) };
+            let meta = Meta {
+                btf,
+                profile,
+                id,
+                info_mask,
+            };
             let Some(common) = cursor.peek_common() else {
+                let plain = Site::Plain { id: Some(id) };
                 break Err(meta.fail(Check::RecordTruncated { left }, plain, pos));
             };
             if let Err(f) = check_common(&meta, &common, pos) {
@@ -616,7 +628,7 @@ impl Part {
         };
         self.next_pos = cursor.pos();
         self.next_id = id;
-        result
+        result.map_err(|f| *f)
     }
 }
 
@@ -638,7 +650,7 @@ fn slot_of(rec: &TypeRecord<'_>) -> Slot {
 /// The generic checks of `btf_check_meta()`, before the kind's own.
 fn check_common(meta: &Meta<'_, '_>, common: &CommonType, pos: u32) -> MetaResult {
     let plain = Site::Plain { id: Some(meta.id) };
-    if common.info & !meta.profile.info_mask() != 0 {
+    if common.info & !meta.info_mask != 0 {
         return Err(meta.fail(Check::InfoReservedBits { info: common.info }, plain, pos));
     }
     let kind = common.kind();

@@ -33,8 +33,9 @@ enum Stop {
     TooDeep,
     /// A push found a type already on the stack (`-EEXIST`).
     Loop,
-    /// A check failed and said why.
-    Fail(Failure),
+    /// A check failed and said why (boxed: a [`Step`] then fits in two
+    /// registers on the hot paths that never fail).
+    Fail(Box<Failure>),
 }
 
 type Step = Result<(), Stop>;
@@ -130,7 +131,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     fn fail(&self, check: Check, site: Site, pos: u32) -> Stop {
-        Stop::Fail(self.failure(check, site, pos))
+        Stop::Fail(Box::new(self.failure(check, site, pos)))
     }
 
     fn failure(&self, check: Check, site: Site, pos: u32) -> Failure {
@@ -280,7 +281,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         match stop {
             Some(Stop::TooDeep) => Err(top_fail(Check::ResolveTooDeep, errno::E2BIG)),
             Some(Stop::Loop) => Err(top_fail(Check::ResolveLoop, errno::EEXIST)),
-            Some(Stop::Fail(f)) => Err(f),
+            Some(Stop::Fail(f)) => Err(*f),
             None if !self.resolve_valid(id) => Err(top_fail(Check::ResolveStateInvalid, errno::EINVAL)),
             None => Ok(()),
         }
@@ -482,17 +483,19 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `check_member` / `check_kflag_member` of the member type's kind;
     /// `mt` is the slot of `m.type_id`.
+    #[inline]
     fn check_member(&self, owner: &TypeRecord<'_>, owner_id: u32, index: usize, m: Member, mt: Slot) -> Step {
-        let fail = |check| self.member_fail(owner, owner_id, index, m.type_id, check);
-        let k = mt.kind();
-        if k.is_modifier() {
-            // Re-check as the resolved type, showing its id.
-            let Some((rid, r, _)) = self.type_id_size(m.type_id) else {
-                return Err(fail(Check::MemberTypeInvalid));
-            };
-            let resolved = Member { type_id: rid, ..m };
-            return self.check_member(owner, owner_id, index, resolved, r);
-        }
+        let (m, mt) = if mt.kind().is_modifier() {
+            // Checked as the resolved type (never a modifier), showing its id.
+            match self.type_id_size(m.type_id) {
+                Some((rid, r, _)) => (Member { type_id: rid, ..m }, r),
+                None => {
+                    return Err(self.member_fail(owner, owner_id, index, m.type_id, Check::MemberTypeInvalid))
+                }
+            }
+        } else {
+            (m, mt)
+        };
         if owner.kflag() {
             return self.check_kflag_member(owner, owner_id, index, m, mt);
         }
@@ -501,6 +504,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `check_member` of a non-modifier member type, the offset word read
     /// as a plain bit offset.
+    #[inline]
     fn check_plain_member(
         &self,
         owner: &TypeRecord<'_>,
@@ -654,7 +658,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     fn func_resolve(&mut self, id: u32) -> Step {
-        let proto_id = self.func_prototype(id).map_err(Stop::Fail)?;
+        let proto_id = self.func_prototype(id).map_err(|f| Stop::Fail(Box::new(f)))?;
         self.pop_resolved(proto_id, 0);
         Ok(())
     }
