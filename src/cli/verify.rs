@@ -29,7 +29,8 @@ pub struct VerifyArgs {
     /// Do not read any kernel BTF (kptr checks then say they assumed).
     #[arg(long, conflicts_with = "vmlinux")]
     no_vmlinux: bool,
-    /// Threads per file: auto (two for blobs of 256 KiB or more), 1 or 2.
+    /// Threads per file: auto (two for blobs of 256 KiB or more, given two
+    /// CPUs), 1 or 2.
     /// The result never depends on it; use 1 when running many btfcheck
     /// processes at once.
     #[arg(long, value_name = "N", default_value = "auto")]
