@@ -4,17 +4,19 @@
 //! Criterion prints a mean estimate; the median is in
 //! `target/criterion/<name>/new/estimates.json` (`.median.point_estimate`, ns).
 //!
-//! | benchmark                | what                                                        | target   | measured (2-core VM) |
-//! |--------------------------|-------------------------------------------------------------|----------|----------------------|
-//! | `verify_vmlinux`         | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process   | ≤ 4 ms   | 8.5–10.7 ms (was 18–26) |
-//! | `kernel_log_vmlinux`     | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 22–23 ms             |
-//! | `verify_corpus`          | every `.btf` under `corpus/`, verified in one loop          |          | 0.18 ms              |
-//! | `process_verify_vmlinux` | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | 15–16 ms (was 29–45) |
+//! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-11-22) |
+//! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 9.7–13 ms, minimum 6.8–7.5 ms |
+//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 11.3–13.7 ms, minimum 8.9–9.6 ms |
+//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 22–30 ms             |
+//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.17–0.19 ms         |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 16–17 ms, minimum 11.5 ms |
 //!
-//! Of the ~8.5 ms in process (quiet machine): identifier cache 1.1 ms, meta
-//! 2.0 ms, resolve 4.0 ms (FUNC_PROTO checks 1.3 ms of it), type tags
-//! 0.2 ms, struct metas 0.8 ms. The process adds ~1.4 ms of start-up and
-//! ~3-4 ms of page faults and cold caches.
+//! The VM's speed drifts by up to 2x within minutes (host contention), so
+//! medians are given as ranges over runs; minima move least. Per pass, on
+//! one thread (minimum of 300): identifier bits 1.2 ms, meta 2.9 ms, resolve
+//! 4.3 ms, type tags 0.2 ms, struct metas 0.9 ms. Instruction counts
+//! (callgrind, exact) and what was tried are in docs/performance.md.
 //!
 //! The kernel takes 35-45 ms to verify vmlinux BTF. When
 //! `/sys/kernel/btf/vmlinux` cannot be read, the vmlinux benchmarks fall back
