@@ -3,7 +3,7 @@
 
 use crate::raw::types::{u32_at, COMMON_LEN};
 use crate::raw::{CommonType, Header, Kind, Shapes, Strings, TypeRecord};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// Record position used for VOID (id 0), which has no bytes.
 pub const VOID_POS: u32 = u32::MAX;
@@ -163,8 +163,10 @@ impl Slot {
 pub struct SlotTable(Vec<AtomicU64>);
 
 impl SlotTable {
-    pub fn with_capacity(n: usize) -> SlotTable {
-        SlotTable(Vec::with_capacity(n))
+    /// `n` VOID slots, straight from the allocator: pages are touched only
+    /// where a slot is written.
+    pub fn zeroed(n: usize) -> SlotTable {
+        SlotTable(bytemuck::allocation::zeroed_vec(n))
     }
     #[inline]
     pub fn len(&self) -> usize {
@@ -188,20 +190,56 @@ impl SlotTable {
     pub fn set(&self, id: u32, slot: Slot) {
         self.0[id as usize].store(slot.pack(), Relaxed)
     }
-    #[inline]
-    pub fn push(&mut self, slot: Slot) {
-        self.0.push(AtomicU64::new(slot.pack()))
-    }
-    /// Moves `other`'s slots to the end of this table.
-    pub fn append(&mut self, other: &mut SlotTable) {
-        self.0.append(&mut other.0)
-    }
     pub fn truncate(&mut self, len: usize) {
         self.0.truncate(len)
     }
     /// Every slot in id order, VOID first.
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
         self.0.iter().map(|w| Slot::unpack(w.load(Relaxed)))
+    }
+}
+
+/// Where each type's record starts in the type section, by id: written by
+/// both meta lanes at once, so atomics like [`SlotTable`].
+#[derive(Debug, Default)]
+pub struct PositionTable(Vec<AtomicU32>);
+
+impl PositionTable {
+    /// `n` zero positions, straight from the allocator.
+    pub fn zeroed(n: usize) -> PositionTable {
+        PositionTable(bytemuck::allocation::zeroed_vec(n))
+    }
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<u32> {
+        self.0.get(id as usize).map(|p| p.load(Relaxed))
+    }
+    #[inline]
+    pub fn at(&self, id: u32) -> u32 {
+        self.0[id as usize].load(Relaxed)
+    }
+    #[inline]
+    pub fn set(&self, id: u32, pos: u32) {
+        self.0[id as usize].store(pos, Relaxed)
+    }
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len)
+    }
+    /// Every position in id order, VOID's first.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|p| p.load(Relaxed))
+    }
+}
+
+impl Clone for PositionTable {
+    fn clone(&self) -> PositionTable {
+        PositionTable(self.0.iter().map(|p| AtomicU32::new(p.load(Relaxed))).collect())
     }
 }
 
@@ -233,7 +271,7 @@ pub struct Btf<'a> {
     pub slots: SlotTable,
     /// Where each kept type's record starts in the type section
     /// ([`VOID_POS`] for VOID), by id.
-    pub positions: Vec<u32>,
+    pub positions: PositionTable,
     /// Records the meta pass walked, including ones dropped by the type cap.
     pub records_walked: u32,
     /// Identifier checks already made on this string section.
@@ -297,13 +335,13 @@ impl<'a> Btf<'a> {
     /// Record position of a kept type.
     #[inline]
     pub fn pos(&self, id: u32) -> u32 {
-        self.positions[id as usize]
+        self.positions.at(id)
     }
 
     /// `btf_type_by_id`: VOID for 0, `None` past the table.
     #[inline]
     pub fn by_id(&self, id: u32) -> Option<TypeRecord<'a>> {
-        match *self.positions.get(id as usize)? {
+        match self.positions.get(id)? {
             VOID_POS => Some(void_record()),
             pos => Some(self.record_at(pos)),
         }

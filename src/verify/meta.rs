@@ -4,7 +4,7 @@
 //! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
 //! one at a time so the `meta_left` arithmetic and check order match.
 
-use super::btf::{Btf, Slot, SlotTable, MAX_SLOT_ID, VOID_POS};
+use super::btf::{Btf, PositionTable, Slot, SlotTable, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
 use super::lanes::Lanes;
 use super::names::{is_printable, is_section_name};
@@ -500,6 +500,16 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     // Resolved ids are stored in 20 bits.
     assert!(cap <= MAX_SLOT_ID + 1, "type table cap too large");
     let len = btf.types.len() as u32;
+    // One table for both lanes, each writing its own ids. Every record
+    // takes at least 12 bytes, so no id exceeds len / 12: past that bound
+    // only the cap keeps a type out, and pages are touched only where
+    // written.
+    let size = (len / 12 + 1).min(cap) as usize;
+    let table = Table {
+        slots: SlotTable::zeroed(size),
+        positions: PositionTable::zeroed(size),
+    };
+    table.positions.set(0, VOID_POS);
     // Where the first lane stops; the second starts at the first record at
     // or past it. Sizing records to get there costs the second lane about a
     // sixteenth of what checking them does, hence a little past the middle
@@ -511,78 +521,73 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     };
     let shared = &*btf;
     let first_lane = || {
-        // Room for the second lane's records too: they are appended.
-        let mut part = Part::new(0, 1, len, cap);
-        part.slots.push(Slot::VOID);
-        part.positions.push(VOID_POS);
-        let r = part.check(shared, profile, split);
-        (part, r)
+        let mut run = Run {
+            next_pos: 0,
+            next_id: 1,
+        };
+        let r = run.check(shared, profile, split, &table);
+        (run, r)
     };
     let second_lane = || {
         let mut cursor = shared.cursor();
         let skipped = cursor.skip_until(split)?;
-        let mut part = Part::new(cursor.pos(), 1 + skipped, len, cap);
-        let r = part.check(shared, profile, len);
-        Some((part, r))
+        let mut run = Run {
+            next_pos: cursor.pos(),
+            next_id: 1 + skipped,
+        };
+        let r = run.check(shared, profile, len, &table);
+        Some((run, r))
     };
     let ((mut first, first_result), second) = if lanes.two() {
         lanes.join(first_lane, second_lane)
     } else {
         (first_lane(), None)
     };
-    let result = match (first_result, second) {
-        (Err(f), _) => Err(f),
-        (Ok(()), Some((mut rest, r))) => {
-            first.append(&mut rest);
-            r
-        }
+    let (end, result) = match (first_result, second) {
+        (Err(f), _) => (first, Err(f)),
+        (Ok(()), Some((rest, r))) => (rest, r),
         // Alone, or the second lane found a record it could not size
         // before the split (so the first lane failed there or earlier):
         // carry on from where the first lane stopped.
-        (Ok(()), None) => first.check(btf, profile, len),
+        (Ok(()), None) => {
+            let r = first.check(btf, profile, len, &table);
+            (first, r)
+        }
     };
-    btf.slots = first.slots;
-    btf.positions = first.positions;
-    btf.records_walked = first.next_id - 1;
+    // The table holds the types before the first failure (or all), below
+    // the cap.
+    let kept = (end.next_id as usize).min(size);
+    let Table {
+        mut slots,
+        mut positions,
+    } = table;
+    slots.truncate(kept);
+    positions.truncate(kept);
+    btf.slots = slots;
+    btf.positions = positions;
+    btf.records_walked = end.next_id - 1;
     result
 }
 
-/// The table built from a run of records.
-struct Part {
+/// The type table the meta lanes fill.
+struct Table {
     slots: SlotTable,
-    positions: Vec<u32>,
-    /// Position and id of the next record to check.
-    next_pos: u32,
-    next_id: u32,
-    cap: u32,
+    positions: PositionTable,
 }
 
-impl Part {
-    fn new(pos: u32, id: u32, stop: u32, cap: u32) -> Part {
-        // Each record takes at least 12 bytes; reserve for the common case.
-        let expected = ((stop.saturating_sub(pos) / 16 + 1) as usize).min(cap as usize);
-        Part {
-            slots: SlotTable::with_capacity(expected),
-            positions: Vec::with_capacity(expected),
-            next_pos: pos,
-            next_id: id,
-            cap,
-        }
-    }
+/// Where a run of records is: the next record to check and its id.
+struct Run {
+    next_pos: u32,
+    next_id: u32,
+}
 
-    fn append(&mut self, rest: &mut Part) {
-        self.slots.append(&mut rest.slots);
-        self.positions.append(&mut rest.positions);
-        self.next_pos = rest.next_pos;
-        self.next_id = rest.next_id;
-    }
-
+impl Run {
     /// Checks records from `next_pos` until the first that starts at or past
-    /// `stop` (or the end of the section).
-    fn check(&mut self, btf: &Btf<'_>, profile: &Profile, stop: u32) -> Result<(), Failure> {
+    /// `stop` (or the end of the section), entering each in `table`.
+    fn check(&mut self, btf: &Btf<'_>, profile: &Profile, stop: u32, table: &Table) -> Result<(), Failure> {
         let mut cursor = btf.cursor().starting_at(self.next_pos);
         // Locals in the loop; the fields are brought up to date once.
-        let (mut id, cap) = (self.next_id, self.cap);
+        let mut id = self.next_id;
         let info_mask = profile.info_mask();
         let result = loop {
             if cursor.at_end() || cursor.pos() >= stop {
@@ -620,10 +625,11 @@ impl Part {
             if let Err(f) = meta.check_kind(&rec) {
                 break Err(f);
             }
-            // The table holds ids below the cap (VOID included).
-            if id < cap {
-                self.slots.push(slot_of(&rec));
-                self.positions.push(rec.pos);
+            // Ids at or past the cap are dropped (the table is sized so that
+            // this is the only way an id can miss it).
+            if (id as usize) < table.slots.len() {
+                table.slots.set(id, slot_of(&rec));
+                table.positions.set(id, rec.pos);
             }
             id = id.wrapping_add(1);
         };

@@ -168,7 +168,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         strings: Strings::new(strings),
         strings_start,
         slots: btf::SlotTable::default(),
-        positions: Vec::new(),
+        positions: btf::PositionTable::default(),
         records_walked: 0,
         idents: names::IdentCache::build(strings, lanes),
         shapes,
