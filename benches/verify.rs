@@ -10,7 +10,7 @@
 //! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 11.3–13.7 ms, minimum 8.9–9.6 ms |
 //! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 22–30 ms             |
 //! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.17–0.19 ms         |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 16–17 ms, minimum 11.5 ms |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 15–18 ms, minimum 11.5–11.9 ms |
 //!
 //! The VM's speed drifts by up to 2x within minutes (host contention), so
 //! medians are given as ranges over runs; minima move least. Per pass, on
