@@ -1328,7 +1328,8 @@ fn exercise(blob: &[u8], rng: &mut Rng, st: &mut Stats) -> (i32, usize) {
     let (errno_v, log_len) = check_verification(blob, &v, rng);
     let dt = t0.elapsed();
     if st.cases % 4 == 0 {
-        same_on_two_threads(blob, profile, &v);
+        btfcheck::smith::props::same_on_two_threads(blob, profile)
+            .unwrap_or_else(|e| panic!("two threads disagree on {}: {e}", hex_head(blob)));
     }
     st.cases += 1;
     *st.by_errno.entry(errno_v).or_default() += 1;
@@ -1342,32 +1343,6 @@ fn exercise(blob: &[u8], rng: &mut Rng, st: &mut Stats) -> (i32, usize) {
         st.slowest_source = st.source;
     }
     (errno_v, log_len)
-}
-
-/// Splitting the passes over two threads changes nothing: the same failure
-/// (rule, place, errno, offset), the same notes and the same log.
-fn same_on_two_threads(blob: &[u8], profile: btfcheck::Profile, one: &Verification<'_>) {
-    let two = verify(
-        blob,
-        &Options {
-            profile,
-            threads: verify::Threads::Two,
-            ..Options::default()
-        },
-    );
-    assert_eq!(
-        one.failure,
-        two.failure,
-        "two threads disagree on {}",
-        hex_head(blob)
-    );
-    assert_eq!(one.notes, two.notes, "two threads disagree on notes");
-    assert_eq!(
-        kernel_log::render(one),
-        kernel_log::render(&two),
-        "two threads disagree on the log of {}",
-        hex_head(blob)
-    );
 }
 
 fn hex_head(blob: &[u8]) -> String {

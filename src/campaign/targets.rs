@@ -40,16 +40,21 @@ fn small_config(u: &mut Unstructured<'_>) -> Config {
     cfg
 }
 
+/// One blob in eight (by length) also runs split over two threads and must
+/// give the same verification: a thread start costs more than a small
+/// verification, so not every one.
+fn sometimes_on_two_threads(blob: &[u8]) {
+    if blob.len() % 8 == 0 {
+        ok(props::same_on_two_threads(blob, PROFILE));
+    }
+}
+
 /// Any bytes: verify and every renderer; ELF input too. Under linux-6.18
 /// and one other kernel profile, picked by the input's length, so every
 /// profile's paths are fuzzed.
 pub fn verify_raw(data: &[u8]) {
     ok(props::renderers_total(data, PROFILE));
-    // One input in eight also runs split over two threads (a thread start
-    // costs more than a small verification).
-    if data.len() % 8 == 0 {
-        ok(props::same_on_two_threads(data, PROFILE));
-    }
+    sometimes_on_two_threads(data);
     let other = Profile::ALL[data.len() % Profile::ALL.len()];
     if other != PROFILE {
         ok(props::renderers_total(data, other));
@@ -71,9 +76,7 @@ pub fn verify_valid(data: &[u8]) {
     };
     ok(props::accepted(&blob, PROFILE));
     ok(props::renderers_total(&blob, PROFILE));
-    if blob.len() % 8 == 0 {
-        ok(props::same_on_two_threads(&blob, PROFILE));
-    }
+    sometimes_on_two_threads(&blob);
 }
 
 /// btf-smith faulted blobs are rejected exactly where the fault says.
@@ -85,9 +88,7 @@ pub fn verify_faulted(data: &[u8]) {
     };
     ok(props::rejected_as_expected(&f, PROFILE));
     ok(props::renderers_total(&f.blob, PROFILE));
-    if f.blob.len() % 8 == 0 {
-        ok(props::same_on_two_threads(&f.blob, PROFILE));
-    }
+    sometimes_on_two_threads(&f.blob);
 }
 
 /// Both text forms round-trip: the input bytes themselves (exact form), and

@@ -365,20 +365,19 @@ impl<'a> RecordCursor<'a> {
     /// end), counting them; `None` at a record that cannot be sized whole
     /// (where [`RecordCursor::next_whole`] stops). Reads only `info`.
     pub fn skip_until(&mut self, at: u32) -> Option<u32> {
-        let (kind_mask, vlen_mask) = if self.shapes.wide_info() {
-            (0x7f, 0x00ff_ffff)
-        } else {
-            (0x1f, 0xffff)
-        };
         let len = self.types.len();
         let mut skipped = 0u32;
         while self.pos < at as usize && self.pos < len {
             if len - self.pos < COMMON_LEN as usize {
                 return None;
             }
-            let info = u32_at(self.types, self.pos + 4);
-            let kind = Kind(((info >> 24) & kind_mask) as u8);
-            let tail = self.shapes.tail_len(kind, info & vlen_mask)? as usize;
+            let common = CommonType {
+                name_off: 0,
+                info: u32_at(self.types, self.pos + 4),
+                size_type: 0,
+                wide: self.shapes.wide_info(),
+            };
+            let tail = common.tail_len_in(&self.shapes)? as usize;
             let end = self.pos + COMMON_LEN as usize + tail;
             if end > len {
                 return None;

@@ -249,12 +249,6 @@ impl Clone for SlotTable {
     }
 }
 
-impl FromIterator<Slot> for SlotTable {
-    fn from_iter<I: IntoIterator<Item = Slot>>(iter: I) -> SlotTable {
-        SlotTable(iter.into_iter().map(|s| AtomicU64::new(s.pack())).collect())
-    }
-}
-
 /// A blob whose header, string section and (so far) type records were read.
 #[derive(Clone, Debug)]
 pub struct Btf<'a> {

@@ -209,7 +209,6 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     v.notes.extend(notes);
     later?;
     if profile.has(Features::FUNC_ADDR) {
-        let btf = v.btf.as_ref().expect("set above");
         func_addrs::check(btf, opts.kaslr_offset, opts.kallsyms)?;
     }
     Ok(())

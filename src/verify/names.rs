@@ -150,13 +150,8 @@ impl IdentCache {
 
 /// The first string start at or past `at`: just past a NUL, or the end.
 fn string_start_from(section: &[u8], at: usize) -> usize {
-    match section
-        .get(at.saturating_sub(1)..)
-        .and_then(|s| s.iter().position(|&b| b == 0))
-    {
-        Some(nul) => at.saturating_sub(1) + nul + 1,
-        None => section.len(),
-    }
+    let from = at.saturating_sub(1).min(section.len());
+    memchr::memchr(0, &section[from..]).map_or(section.len(), |nul| from + nul + 1)
 }
 
 /// Sets the bit of every identifier that starts in `from..to` (both string
@@ -305,7 +300,7 @@ mod cache_tests {
     /// when asked twice; built in two parts, it is the same cache.
     fn assert_cache_matches(section: &[u8]) {
         let cache = IdentCache::new(section);
-        let two = Lanes::for_blob(super::super::lanes::Threads::Two, 0);
+        let two = Lanes::for_blob(crate::verify::Threads::Two, 0);
         assert_eq!(IdentCache::build(section, two).valid, cache.valid);
         for _ in 0..2 {
             for off in 0..section.len() {
