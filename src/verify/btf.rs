@@ -27,8 +27,8 @@ pub struct Slot {
     /// `size` for sized kinds, `type` for referring kinds. An ARRAY's own
     /// word must be 0 (meta checks it), so the resolved array size goes here.
     size_type: u32,
-    /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7), resolved id
-    /// (12-31). An INT is never resolved: bits 12-19 hold its bit count and
+    /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7),
+    /// [`Slot::NAMES_OK`] (8), resolved id (12-31). An INT is never resolved: bits 12-19 hold its bit count and
     /// 20-27 its bit offset, so member checks need not read its record.
     bits: u32,
 }
@@ -48,6 +48,10 @@ impl Slot {
     /// regular INT ([`is_regular_int_data`]), or a FUNC_PROTO with a
     /// typed parameter that has no name (which its FUNCs reject).
     pub const FLAG: u32 = 1 << 7;
+    /// A FUNC_PROTO whose parameter names are all empty or identifiers (the
+    /// meta pass reads them anyway), so its resolve-time check can skip
+    /// the name lookups.
+    pub const NAMES_OK: u32 = 1 << 8;
 
     /// The slot as one word (`size_type` low, `bits` high).
     #[inline]
@@ -105,6 +109,15 @@ impl Slot {
     #[inline]
     pub fn flag(self) -> bool {
         self.bits & Slot::FLAG != 0
+    }
+    #[inline]
+    pub fn names_ok(self) -> bool {
+        self.bits & Slot::NAMES_OK != 0
+    }
+    /// The same slot with [`Slot::NAMES_OK`] set.
+    pub fn with_names_ok(mut self) -> Slot {
+        self.bits |= Slot::NAMES_OK;
+        self
     }
     #[inline]
     pub fn state(self) -> VisitState {
@@ -333,7 +346,7 @@ impl<'a> Btf<'a> {
     }
 
     /// `btf_type_by_id`: VOID for 0, `None` past the table.
-    #[inline]
+    #[inline(always)]
     pub fn by_id(&self, id: u32) -> Option<TypeRecord<'a>> {
         match self.positions.get(id)? {
             VOID_POS => Some(void_record()),
@@ -342,7 +355,7 @@ impl<'a> Btf<'a> {
     }
 
     /// The record at a position the meta pass accepted.
-    #[inline]
+    #[inline(always)]
     pub fn record_at(&self, pos: u32) -> TypeRecord<'a> {
         let p = pos as usize;
         let common = CommonType {

@@ -628,7 +628,7 @@ impl Run {
             // Ids at or past the cap are dropped (the table is sized so that
             // this is the only way an id can miss it).
             if (id as usize) < table.slots.len() {
-                table.slots.set(id, slot_of(&rec));
+                table.slots.set(id, meta.slot_of(&rec));
                 table.positions.set(id, rec.pos);
             }
             id = id.wrapping_add(1);
@@ -639,18 +639,30 @@ impl Run {
     }
 }
 
-/// The table slot of an accepted record. [`Slot::FLAG`] marks a
-/// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type but
-/// no name.
-fn slot_of(rec: &TypeRecord<'_>) -> Slot {
-    let size_type = rec.common.size_type;
-    match rec.kind() {
-        Kind::INT => Slot::int(size_type, rec.int_data()),
-        Kind::FUNC_PROTO => {
-            let unnamed_arg = rec.params().any(|p| p.name_off == 0 && p.type_id != 0);
-            Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg)
+impl Meta<'_, '_> {
+    /// The table slot of an accepted record. [`Slot::FLAG`] marks a
+    /// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type
+    /// but no name; [`Slot::NAMES_OK`] one whose parameter names need no
+    /// second look when the resolve pass checks it.
+    fn slot_of(&self, rec: &TypeRecord<'_>) -> Slot {
+        let size_type = rec.common.size_type;
+        match rec.kind() {
+            Kind::INT => Slot::int(size_type, rec.int_data()),
+            Kind::FUNC_PROTO => {
+                let (mut unnamed_arg, mut names_ok) = (false, true);
+                for p in rec.params() {
+                    unnamed_arg |= p.name_off == 0 && p.type_id != 0;
+                    names_ok &= p.name_off == 0 || self.name_is_identifier(p.name_off);
+                }
+                let slot = Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg);
+                if names_ok {
+                    slot.with_names_ok()
+                } else {
+                    slot
+                }
+            }
+            kind => Slot::new(kind, size_type, false),
         }
-        kind => Slot::new(kind, size_type, false),
     }
 }
 

@@ -89,15 +89,11 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let funcs_resolve = self.features.contains(Features::FUNC_RESOLVE);
         for id in self.btf.ids() {
             let slot = self.btf.slots.at(id);
-            let kind = slot.kind();
-            if self.needs_resolve(kind) && !slot.is_resolved() && !self.resolve_func_directly(id, slot) {
-                self.resolve(id)?;
-            }
-            if kind == Kind::FUNC_PROTO {
-                self.func_proto_check(id)?;
-            }
-            if kind == Kind::FUNC && !funcs_resolve {
-                self.func_check(id)?;
+            match slot.kind() {
+                Kind::FUNC_PROTO => self.func_proto_check(id, slot)?,
+                Kind::FUNC if !funcs_resolve => self.func_check(id)?,
+                k if self.needs_resolve(k) && !slot.is_resolved() => self.resolve(id, slot)?,
+                _ => {}
             }
         }
         Ok(())
@@ -109,25 +105,69 @@ impl<'b, 'a> Resolver<'b, 'a> {
         self.func_prototype(id).map(|_| ())
     }
 
-    /// A FUNC whose prototype is fine resolves in one step, with no walk:
-    /// `btf_resolve()` would push it, find the FUNC_PROTO, pop it resolved
-    /// to that id, and find the result valid. Anything else (returns false)
-    /// takes the full walk, which reports the error.
-    #[inline]
-    fn resolve_func_directly(&mut self, id: u32, slot: Slot) -> bool {
-        if !matches!(slot.kind(), Kind::FUNC | Kind::FUNC_ADDR) || self.depth_limit == 0 {
-            return false;
+    /// Top-level types that resolve in one step, with no walk: the target
+    /// they resolve to. For them `btf_resolve()` would push the type, find
+    /// nothing to push after it, pop it resolved and find the result valid.
+    /// `None` whenever the walk could do anything else: the walk then
+    /// decides and reports.
+    #[inline(always)]
+    fn direct_target(&self, slot: Slot) -> Option<u32> {
+        if self.depth_limit == 0 {
+            return None;
         }
+        match slot.kind() {
+            Kind::FUNC | Kind::FUNC_ADDR => self.func_target_directly(slot),
+            Kind::PTR => self.reference_target_directly(slot, true),
+            k if k.is_modifier() => self.reference_target_directly(slot, false),
+            _ => None,
+        }
+    }
+
+    /// A FUNC (or FUNC_ADDR) resolves to its FUNC_PROTO when that has no
+    /// typed parameter without a name.
+    #[inline]
+    fn func_target_directly(&self, slot: Slot) -> Option<u32> {
         let proto_id = slot.type_id();
         match self.slot(proto_id) {
-            Some(p) if p.kind() == Kind::FUNC_PROTO && !p.flag() => {
-                let mut s = slot;
-                s.set_resolved(proto_id, 0);
-                self.btf.slots.set(id, s);
-                true
-            }
-            _ => false,
+            Some(p) if p.kind() == Kind::FUNC_PROTO && !p.flag() => Some(proto_id),
+            _ => None,
         }
+    }
+
+    /// A PTR (`is_ptr`: pushing it turns the mode to Ptr) or modifier (the
+    /// mode stays Tbd) whose target is resolved or a sink resolves to the
+    /// sized target, or to VOID, FWD or FUNC_PROTO.
+    #[inline]
+    fn reference_target_directly(&self, slot: Slot, is_ptr: bool) -> Option<u32> {
+        let nid = slot.type_id();
+        let n = self.slot(nid)?;
+        let nk = n.kind();
+        if nk.is_source_only() {
+            return None;
+        }
+        let sink = if is_ptr {
+            !(nk.is_modifier() || nk == Kind::PTR)
+        } else {
+            !self.needs_resolve(nk)
+        };
+        if !sink && !n.is_resolved() {
+            return None;
+        }
+        if is_ptr && nk.is_modifier() {
+            // The PTR behind a resolved modifier would be pushed next.
+            if let (_, Some(r)) = self.id_resolve(nid) {
+                if r.kind() == Kind::PTR && !r.is_resolved() {
+                    return None;
+                }
+            }
+        }
+        let rid = self.sized_or_void_quiet(nid, n)?;
+        // `btf_resolve_valid` of a PTR or modifier.
+        let r = self.slot(rid)?;
+        if r.kind().is_modifier() || r.kind() == Kind::VAR || r.kind() == Kind::DATASEC {
+            return None;
+        }
+        Some(rid)
     }
 
     fn fail(&self, check: Check, site: Site, pos: u32) -> Stop {
@@ -208,8 +248,14 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `btf_type_id_size`: the sized type behind `id` (following one
     /// resolved modifier/VAR hop), its slot and its size.
+    #[inline]
     fn type_id_size(&self, id: u32) -> Option<(u32, Slot, u32)> {
-        let t = self.slot(id)?;
+        self.type_id_size_of(id, self.slot(id)?)
+    }
+
+    /// [`Self::type_id_size`] with the slot of `id` already at hand.
+    #[inline]
+    fn type_id_size_of(&self, id: u32, t: Slot) -> Option<(u32, Slot, u32)> {
         if t.is_nosize() {
             return None;
         }
@@ -255,9 +301,24 @@ impl<'b, 'a> Resolver<'b, 'a> {
         self.btf.by_id(id).expect("ids in the table")
     }
 
-    /// `btf_resolve()`: resolves one top-level type and everything it pulls
-    /// in; failures of the walk itself are reported on the top-level type.
-    fn resolve(&mut self, id: u32) -> Result<(), Failure> {
+    /// `btf_resolve()`: resolves one top-level type, `id` with slot
+    /// `slot`, and everything it pulls in; failures of the walk itself are
+    /// reported on the top-level type.
+    #[inline(always)]
+    fn resolve(&mut self, id: u32, slot: Slot) -> Result<(), Failure> {
+        match self.direct_target(slot) {
+            Some(rid) => {
+                let mut s = slot;
+                s.set_resolved(rid, 0);
+                self.btf.slots.set(id, s);
+                Ok(())
+            }
+            None => self.walk(id),
+        }
+    }
+
+    /// [`Self::resolve`] by the explicit stack.
+    fn walk(&mut self, id: u32) -> Result<(), Failure> {
         self.mode = Mode::Tbd;
         // The top-level push cannot fail: the stack is empty and the type
         // is not visited.
@@ -345,16 +406,23 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// The no-size fallback of modifiers and PTR: accept VOID, FWD and
     /// FUNC_PROTO (through a resolved FUNC), else `Invalid type_id`.
     fn sized_or_void(&self, id: u32, nid: u32, n: Slot) -> Result<u32, Stop> {
-        if let Some((sid, _, _)) = self.type_id_size(nid) {
-            return Ok(sid);
+        self.sized_or_void_quiet(nid, n)
+            .ok_or_else(|| self.type_fail(id, Check::TypeIdInvalid))
+    }
+
+    /// [`Self::sized_or_void`]'s answer, `None` where it fails.
+    #[inline]
+    fn sized_or_void_quiet(&self, nid: u32, n: Slot) -> Option<u32> {
+        if let Some((sid, _, _)) = self.type_id_size_of(nid, n) {
+            return Some(sid);
         }
         let (mut rid, mut r) = (nid, Some(n));
         if n.is_resolved() {
             (rid, r) = self.id_resolve(nid);
         }
         match r.map(Slot::kind) {
-            Some(Kind(0) | Kind::FWD | Kind::FUNC_PROTO) => Ok(rid),
-            _ => Err(self.type_fail(id, Check::TypeIdInvalid)),
+            Some(Kind(0) | Kind::FWD | Kind::FUNC_PROTO) => Some(rid),
+            _ => None,
         }
     }
 
@@ -483,7 +551,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `check_member` / `check_kflag_member` of the member type's kind;
     /// `mt` is the slot of `m.type_id`.
-    #[inline]
+    #[inline(always)]
     fn check_member(&self, owner: &TypeRecord<'_>, owner_id: u32, index: usize, m: Member, mt: Slot) -> Step {
         let (m, mt) = if mt.kind().is_modifier() {
             // Checked as the resolved type (never a modifier), showing its id.
@@ -504,7 +572,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// `check_member` of a non-modifier member type, the offset word read
     /// as a plain bit offset.
-    #[inline]
+    #[inline(always)]
     fn check_plain_member(
         &self,
         owner: &TypeRecord<'_>,
@@ -715,7 +783,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     }
 
     /// `btf_func_proto_check`: return and parameter types, at the proto's id.
-    fn func_proto_check(&mut self, id: u32) -> Result<(), Failure> {
+    fn func_proto_check(&mut self, id: u32, proto: Slot) -> Result<(), Failure> {
         let t = self.record(id);
         let at = self.btf.abs(t.pos);
         let type_fail = move |check| Failure {
@@ -733,10 +801,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             if rt.kind().is_source_only() && self.features.contains(Features::SOURCE_ONLY_RETURN) {
                 return Err(type_fail(Check::ReturnTypeInvalid));
             }
-            if self.needs_resolve(rt.kind()) && !rt.is_resolved() {
-                self.resolve(ret)?;
-            }
-            if self.type_id_size(ret).is_none() {
+            if !self.is_sized_after_resolving(ret, rt)? {
                 return Err(type_fail(Check::ReturnTypeInvalid));
             }
         }
@@ -751,6 +816,8 @@ impl<'b, 'a> Resolver<'b, 'a> {
             }
             nr_args -= 1;
         }
+        // The meta pass found every name empty or an identifier.
+        let names_ok = proto.names_ok();
         for i in 0..nr_args {
             let p = t.param(i);
             let arg = Check::ArgInvalid { arg: i as u32 + 1 };
@@ -760,19 +827,28 @@ impl<'b, 'a> Resolver<'b, 'a> {
             if at.kind().is_source_only() && self.features.contains(Features::SOURCE_ONLY_ARGS) {
                 return Err(type_fail(arg));
             }
-            if p.name_off != 0
+            if !names_ok
+                && p.name_off != 0
                 && !(self.btf.strings.offset_valid(p.name_off) && self.btf.is_identifier(p.name_off))
             {
                 return Err(type_fail(arg));
             }
-            if self.needs_resolve(at.kind()) && !at.is_resolved() {
-                self.resolve(p.type_id)?;
-            }
-            if self.type_id_size(p.type_id).is_none() {
+            if !self.is_sized_after_resolving(p.type_id, at)? {
                 return Err(type_fail(arg));
             }
         }
         Ok(())
+    }
+
+    /// Resolves `id` (whose slot is `t`) if it needs it and is not yet
+    /// resolved; then whether `btf_type_id_size` finds it sized.
+    #[inline(always)]
+    fn is_sized_after_resolving(&mut self, id: u32, t: Slot) -> Result<bool, Failure> {
+        if self.needs_resolve(t.kind()) && !t.is_resolved() {
+            self.resolve(id, t)?;
+            return Ok(self.type_id_size(id).is_some());
+        }
+        Ok(self.type_id_size_of(id, t).is_some())
     }
 
     /// `btf_resolve_valid`: the bookkeeping a finished walk must leave.
