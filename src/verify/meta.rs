@@ -511,11 +511,13 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     };
     table.positions.set(0, VOID_POS);
     // Where the first lane stops; the second starts at the first record at
-    // or past it. Sizing records to get there costs the second lane about a
-    // sixteenth of what checking them does, hence a little past the middle
-    // (5/9 gives each lane ~12 M instructions on vmlinux).
+    // or past it. The second lane first sizes every record up to there, a
+    // chain of dependent loads that costs it about 0.4 ms on vmlinux, and
+    // starts with cold caches; at 2/3 both lanes take ~1.5 ms there (at
+    // 5/9, which balanced instruction counts, the second took 0.3 ms
+    // longer).
     let split = if lanes.two() {
-        (len as u64 * 5 / 9) as u32
+        (len as u64 * 2 / 3) as u32
     } else {
         len
     };
