@@ -6,16 +6,16 @@
 //!
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-11-22) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 9.7–13 ms, minimum 6.8–7.5 ms |
-//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 11.3–13.7 ms, minimum 8.9–9.6 ms |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 8.6–10.5 ms, minimum 6.35–6.5 ms |
+//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 11.5–12.7 ms, minimum 8.6–8.8 ms |
 //! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 22–30 ms             |
-//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.17–0.19 ms         |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 15–18 ms, minimum 11.5–11.9 ms |
+//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.16–0.19 ms         |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 16–20 ms, minimum 11.7–12.3 ms |
 //!
 //! The VM's speed drifts by up to 2x within minutes (host contention), so
 //! medians are given as ranges over runs; minima move least. Per pass, on
-//! one thread (minimum of 300): identifier bits 1.2 ms, meta 2.9 ms, resolve
-//! 4.3 ms, type tags 0.2 ms, struct metas 0.9 ms. Instruction counts
+//! one thread (minimum of 300): identifier bits 1.25 ms, meta 3.0 ms,
+//! resolve 3.7 ms, type tags 0.2 ms, struct metas 1.0 ms. Instruction counts
 //! (callgrind, exact) and what was tried are in docs/performance.md.
 //!
 //! The kernel takes 35-45 ms to verify vmlinux BTF. When

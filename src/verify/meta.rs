@@ -72,6 +72,31 @@ impl Meta<'_, '_> {
         self.btf.strings.get(off).is_some_and(|s| !s.is_empty())
     }
 
+    /// The table slot of an accepted record. [`Slot::FLAG`] marks a
+    /// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type
+    /// but no name; [`Slot::NAMES_OK`] one whose parameter names need no
+    /// second look when the resolve pass checks it.
+    fn slot_of(&self, rec: &TypeRecord<'_>) -> Slot {
+        let size_type = rec.common.size_type;
+        match rec.kind() {
+            Kind::INT => Slot::int(size_type, rec.int_data()),
+            Kind::FUNC_PROTO => {
+                let (mut unnamed_arg, mut names_ok) = (false, true);
+                for p in rec.params() {
+                    unnamed_arg |= p.name_off == 0 && p.type_id != 0;
+                    names_ok &= p.name_off == 0 || self.name_is_identifier(p.name_off);
+                }
+                let slot = Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg);
+                if names_ok {
+                    slot.with_names_ok()
+                } else {
+                    slot
+                }
+            }
+            kind => Slot::new(kind, size_type, false),
+        }
+    }
+
     /// Dispatches on the kind; `rec` carries the full tail (checked present).
     fn check_kind(&self, rec: &TypeRecord<'_>) -> MetaResult {
         match rec.kind() {
@@ -638,33 +663,6 @@ impl Run {
         self.next_pos = cursor.pos();
         self.next_id = id;
         result.map_err(|f| *f)
-    }
-}
-
-impl Meta<'_, '_> {
-    /// The table slot of an accepted record. [`Slot::FLAG`] marks a
-    /// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type
-    /// but no name; [`Slot::NAMES_OK`] one whose parameter names need no
-    /// second look when the resolve pass checks it.
-    fn slot_of(&self, rec: &TypeRecord<'_>) -> Slot {
-        let size_type = rec.common.size_type;
-        match rec.kind() {
-            Kind::INT => Slot::int(size_type, rec.int_data()),
-            Kind::FUNC_PROTO => {
-                let (mut unnamed_arg, mut names_ok) = (false, true);
-                for p in rec.params() {
-                    unnamed_arg |= p.name_off == 0 && p.type_id != 0;
-                    names_ok &= p.name_off == 0 || self.name_is_identifier(p.name_off);
-                }
-                let slot = Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg);
-                if names_ok {
-                    slot.with_names_ok()
-                } else {
-                    slot
-                }
-            }
-            kind => Slot::new(kind, size_type, false),
-        }
     }
 }
 
