@@ -6,7 +6,7 @@
 //!
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-11-22) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 8.6–10.5 ms, minimum 6.35–6.5 ms |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 8.2–8.6 ms, minimum 5.8–6.6 ms |
 //! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 11.5–12.7 ms, minimum 8.6–8.8 ms |
 //! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 22–30 ms             |
 //! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.16–0.19 ms         |

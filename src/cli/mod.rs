@@ -135,7 +135,7 @@ pub fn main() -> i32 {
             for p in Profile::ALL {
                 let how = match p.provenance {
                     Provenance::LiveKernel => {
-                        "verified: live kernel (Linux 6.18.44), 1,646 conformance cases".to_string()
+                        "verified: live kernel (Linux 6.18.44), 1,648 conformance cases".to_string()
                     }
                     Provenance::Booted { package } => format!(
                         "verified: Debian {package} under QEMU: conformance suite + 5,000 generated blobs (tests/oldkernel)"

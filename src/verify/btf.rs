@@ -28,7 +28,7 @@ pub struct Slot {
     /// word must be 0 (meta checks it), so the resolved array size goes here.
     size_type: u32,
     /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7),
-    /// [`Slot::NAMES_OK`] (8), resolved id (12-31). An INT is never
+    /// [`Slot::NAMES_OK`] (8), [`Slot::FORWARD`] (9), resolved id (12-31). An INT is never
     /// resolved: bits 12-19 hold its bit count and 20-27 its bit offset, so
     /// member checks need not read its record.
     bits: u32,
@@ -53,6 +53,9 @@ impl Slot {
     /// meta pass reads them anyway), so its resolve-time check can skip
     /// the name lookups.
     pub const NAMES_OK: u32 = 1 << 8;
+    /// A FUNC_PROTO whose return or parameter type has a higher id than
+    /// its own, so that its check may be the first to resolve that type.
+    pub const FORWARD: u32 = 1 << 9;
 
     /// The slot as one word (`size_type` low, `bits` high).
     #[inline]
@@ -115,9 +118,14 @@ impl Slot {
     pub fn names_ok(self) -> bool {
         self.bits & Slot::NAMES_OK != 0
     }
-    /// The same slot with [`Slot::NAMES_OK`] set.
-    pub fn with_names_ok(mut self) -> Slot {
-        self.bits |= Slot::NAMES_OK;
+    #[inline]
+    pub fn refers_forward(self) -> bool {
+        self.bits & Slot::FORWARD != 0
+    }
+    /// The same slot with the bits of `flags` ([`Slot::NAMES_OK`],
+    /// [`Slot::FORWARD`]) set.
+    pub fn with(mut self, flags: u32) -> Slot {
+        self.bits |= flags;
         self
     }
     #[inline]

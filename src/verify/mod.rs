@@ -198,13 +198,32 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
 
     // The type-tag and struct-metas passes read only kinds and targets,
     // which resolving leaves alone: they run beside it, and count only if
-    // it succeeds.
+    // it succeeds. On two lanes the second then checks the FUNC_PROTOs that
+    // refer only back, behind the first (see `check_backward_protos`); a
+    // failure there comes before any of the first lane's.
     let btf = v.btf.as_ref().expect("set above");
     let mut notes = Vec::new();
-    let (resolved, later) = lanes.join(
-        || resolve::Resolver::new(btf, profile).check_all_types(),
-        || table_passes(btf, opts, &mut notes),
-    );
+    let progress = resolve::Progress::new(btf.nr_types(), resolve::SECOND_LANE_PROTOS);
+    let (resolved, (later, protos)) = if lanes.two() {
+        lanes.join(
+            || {
+                resolve::Resolver::new(btf, profile)
+                    .sharing_protos(&progress)
+                    .check_all_types()
+            },
+            || {
+                let later = table_passes(btf, opts, &mut notes);
+                (
+                    later,
+                    resolve::Resolver::new(btf, profile).check_backward_protos(&progress),
+                )
+            },
+        )
+    } else {
+        let resolved = resolve::Resolver::new(btf, profile).check_all_types();
+        (resolved, (table_passes(btf, opts, &mut notes), Ok(())))
+    };
+    protos?;
     resolved?;
     v.notes.extend(notes);
     later?;
