@@ -28,9 +28,9 @@ pub struct Slot {
     /// word must be 0 (meta checks it), so the resolved array size goes here.
     size_type: u32,
     /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7),
-    /// [`Slot::NAMES_OK`] (8), [`Slot::FORWARD`] (9), resolved id (12-31). An INT is never
-    /// resolved: bits 12-19 hold its bit count and 20-27 its bit offset, so
-    /// member checks need not read its record.
+    /// [`Slot::NAMES_OK`] (8), [`Slot::FORWARD`] (9), resolved id
+    /// (12-31). An INT is never resolved: bits 12-19 hold its bit count
+    /// and 20-27 its bit offset, so member checks need not read its record.
     bits: u32,
 }
 

@@ -38,7 +38,7 @@ pub struct Lanes {
 
 impl Lanes {
     /// Below this size a thread costs more than it saves (a spawn and join
-    /// is 20-35 µs here; verification runs at ~2 µs per KiB).
+    /// is 35-60 µs here; verification runs at ~1.5 µs per KiB).
     pub const PARALLEL_FROM: usize = 256 * 1024;
 
     pub const ONE: Lanes = Lanes { two: false };

@@ -517,7 +517,7 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
 /// the kernel does).
 ///
 /// Each record's checks depend only on the record, its id and the string
-/// section, so with two lanes the records from the middle of the section on
+/// section, so with two lanes the records from two thirds of the section on
 /// are checked on a second thread; the first failure in record order is the
 /// answer either way.
 pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Result<(), Failure> {

@@ -15,11 +15,14 @@
 //!
 //! ```text
 //! lane 1:  identifiers, 1st half ─► meta, records before the split ─► resolve
-//! lane 2:  identifiers, 2nd half ─► meta, records from the split   ─► type_tags, struct_metas
+//! lane 2:  identifiers, 2nd half ─► meta, records from the split   ─► type_tags, struct_metas,
+//!                                                                     backward FUNC_PROTO checks
 //! ```
 //!
-//! The first failure in record order wins inside meta; a resolve failure
-//! wins over the passes beside it, which only read kinds and targets.
+//! The first failure in record order wins inside meta; in resolve, the
+//! first by id of lane 1's and the FUNC_PROTO checks lane 2 makes behind
+//! it; a resolve failure wins over the passes beside it, which only read
+//! kinds and targets.
 
 pub mod btf;
 pub mod error;
@@ -203,26 +206,27 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
     // failure there comes before any of the first lane's.
     let btf = v.btf.as_ref().expect("set above");
     let mut notes = Vec::new();
-    let progress = resolve::Progress::new(btf.nr_types(), resolve::SECOND_LANE_PROTOS);
-    let (resolved, (later, protos)) = if lanes.two() {
-        lanes.join(
-            || {
-                resolve::Resolver::new(btf, profile)
-                    .sharing_protos(&progress)
-                    .check_all_types()
-            },
-            || {
-                let later = table_passes(btf, opts, &mut notes);
-                (
-                    later,
-                    resolve::Resolver::new(btf, profile).check_backward_protos(&progress),
-                )
-            },
-        )
+    // On one lane no prototype is left over.
+    let share = if lanes.two() {
+        resolve::SECOND_LANE_PROTOS
     } else {
-        let resolved = resolve::Resolver::new(btf, profile).check_all_types();
-        (resolved, (table_passes(btf, opts, &mut notes), Ok(())))
+        0.0
     };
+    let progress = resolve::Progress::new(btf.nr_types(), share);
+    let (resolved, (later, protos)) = lanes.join(
+        || {
+            resolve::Resolver::new(btf, profile)
+                .sharing_protos(&progress)
+                .check_all_types()
+        },
+        || {
+            let later = table_passes(btf, opts, &mut notes);
+            (
+                later,
+                resolve::Resolver::new(btf, profile).check_backward_protos(&progress),
+            )
+        },
+    );
     protos?;
     resolved?;
     v.notes.extend(notes);

@@ -140,8 +140,9 @@ impl<'b, 'a> Resolver<'b, 'a> {
         }
     }
 
-    /// The resolver of the first of two lanes: it leaves the FUNC_PROTOs
-    /// that refer only back to the second lane and tells it its progress.
+    /// The resolver of the first lane: it leaves the FUNC_PROTOs that refer
+    /// only back, below `progress`'s cut (none on one lane), to the second
+    /// lane and tells it how far it is.
     pub fn sharing_protos(mut self, progress: &'b Progress) -> Self {
         self.progress = Some(progress);
         self
