@@ -459,9 +459,13 @@ fn render_from(v: &Verification<'_>, from: From, w: KernelLogWriter) -> KernelLo
     };
     let kept_last = btf.nr_types().saturating_sub(1);
 
-    // Replay the meta pass's dumps.
-    let mut cursor = btf.cursor();
-    let mut id = 1u32;
+    // Replay the meta pass's dumps, from the first record asked for: the
+    // meta pass kept its position (walking there would cost as much as
+    // the meta pass's own record walk).
+    let (mut cursor, mut id) = match btf.positions.get(first) {
+        Some(pos) if first > 1 => (btf.cursor().starting_at(pos), first),
+        _ => (btf.cursor(), 1u32),
+    };
     let mut failing: Option<TypeRecord<'_>> = None;
     if !(meta_failed && stop_id.is_none()) {
         loop {
