@@ -6,11 +6,11 @@
 //!
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-11-22) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 8.1–8.5 ms, minimum 5.3–5.7 ms |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 8.1–8.5 ms, minimum 5.3–5.9 ms |
 //! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 8.9–13.3 ms, minimum 8.6–8.8 ms |
 //! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 21–30 ms             |
 //! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.16–0.19 ms         |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 13.2–17.0 ms, minimum 8.1–10.6 ms |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 13.2–17.0 ms, minimum 8.6–11.3 ms |
 //!
 //! The VM's speed drifts by up to 2x within minutes (host contention), so
 //! medians are given as ranges over runs; minima move least. Per pass, on
