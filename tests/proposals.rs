@@ -381,6 +381,65 @@ fn func_addr_relocation_and_kallsyms_cross_check() {
     );
 }
 
+/// `btfcheck compare` hands --kaslr-offset and --kallsyms to the rule sets
+/// with func-addr: the cross-check then separates them from rules that
+/// only skip the kind.
+#[test]
+fn compare_cross_checks_func_addrs_under_the_rules_that_have_them() {
+    let dir = std::env::temp_dir().join(format!("btfcheck-compare-kallsyms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let blob = dir.join("fa.btf");
+    std::fs::write(&blob, func_addrs(|_, _, _| {})).unwrap();
+    let good = dir.join("kallsyms");
+    let bad = dir.join("kallsyms.moved");
+    std::fs::write(
+        &good,
+        "ffffffff9f234560 t bpf_iter_detach_map\n\
+         ffffffff9f345670 t bpf_iter_detach_map\n\
+         ffffffff9f349000 t bpf_iter_detach_map.isra.0\n",
+    )
+    .unwrap();
+    // The .isra.0 body has moved: its record no longer matches.
+    std::fs::write(
+        &bad,
+        "ffffffff9f234560 t bpf_iter_detach_map\n\
+         ffffffff9f345670 t bpf_iter_detach_map\n\
+         ffffffff9f34a000 t bpf_iter_detach_map.isra.0\n",
+    )
+    .unwrap();
+    let compare = |kallsyms: &std::path::Path, to: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_btfcheck"))
+            .args(["compare", "--from", "linux-6.18+skip-unknown-kinds", "--to", to])
+            .args(["--kaslr-offset", "0x1e000000", "--kallsyms"])
+            .arg(kallsyms)
+            .arg(&blob)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = compare(&good, FUNC_ADDR);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.ends_with("1 blobs: 0 newly accepted, 0 newly rejected, 0 message changed\n"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = compare(&bad, FUNC_ADDR);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.ends_with("1 blobs: 0 newly accepted, 1 newly rejected, 0 message changed\n"),
+        "{stdout}"
+    );
+    // Neither rule set reads them: a usage error, not a silent no-op.
+    let (code, _, stderr) = compare(&good, "linux-6.18+kind-layout");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("add the func-addr feature"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn skip_unknown_kinds_sizes_kinds_from_the_layout() {
     let blob = func_addrs(|_, _, _| {});

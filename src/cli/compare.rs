@@ -4,6 +4,7 @@
 use super::{Format, EXIT_ERROR, EXIT_OK, EXIT_REJECTED};
 use btfcheck::diag::kernel_log;
 use btfcheck::input;
+use btfcheck::profile::Features;
 use btfcheck::verify::struct_metas::KernelBtf;
 use btfcheck::verify::{self, errno, Options, Verification};
 use btfcheck::Profile;
@@ -32,6 +33,15 @@ pub struct CompareArgs {
     /// when readable).
     #[arg(long, value_name = "PATH")]
     vmlinux: Option<String>,
+    /// func-addr: add this base (hex, e.g. 0x1e000000) to every FUNC_ADDR
+    /// address before it is checked, under each rule set with func-addr.
+    #[arg(long, value_name = "HEX", value_parser = super::parse_hex_u64)]
+    kaslr_offset: Option<u64>,
+    /// func-addr: confirm every FUNC_ADDR (name, relocated address) against
+    /// the text symbols of a kallsyms-format file (e.g. /proc/kallsyms, as
+    /// root), under each rule set with func-addr.
+    #[arg(long, value_name = "FILE")]
+    kallsyms: Option<String>,
 }
 
 /// The outcome of one verification, as compared.
@@ -76,9 +86,23 @@ pub fn run(args: CompareArgs) -> i32 {
         .clone()
         .unwrap_or_else(|| super::verify::VMLINUX.to_string());
     let vmlinux = KernelBtf::from_path(vmlinux_path);
+    let func_addr = match super::FuncAddrInputs::load(
+        args.kaslr_offset,
+        args.kallsyms.as_deref(),
+        from.has(Features::FUNC_ADDR) || to.has(Features::FUNC_ADDR),
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("btfcheck: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    // A rule set without func-addr never reads them.
     let opts = |profile| Options {
         profile,
         vmlinux: Some(&vmlinux),
+        kaslr_offset: func_addr.kaslr_offset,
+        kallsyms: func_addr.kallsyms.as_ref(),
         ..Options::default()
     };
     let (before, after) = (opts(from), opts(to));

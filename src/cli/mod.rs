@@ -201,15 +201,30 @@ impl RulesArgs {
     /// `--kaslr-offset` and `--kallsyms`, which only the func-addr feature
     /// reads (asking for them without it is a usage error, not a no-op).
     pub fn func_addr_inputs(&self, profile: &Profile) -> Result<FuncAddrInputs, String> {
-        let wanted = self.kaslr_offset.is_some() || self.kallsyms.is_some();
-        if wanted && !profile.has(btfcheck::profile::Features::FUNC_ADDR) {
+        FuncAddrInputs::load(
+            self.kaslr_offset,
+            self.kallsyms.as_deref(),
+            profile.has(btfcheck::profile::Features::FUNC_ADDR),
+        )
+    }
+}
+
+impl FuncAddrInputs {
+    /// The inputs asked for; `read_by_rules` says whether any rule set in
+    /// use has the func-addr feature, without which they are refused.
+    pub fn load(
+        kaslr_offset: Option<u64>,
+        kallsyms: Option<&str>,
+        read_by_rules: bool,
+    ) -> Result<FuncAddrInputs, String> {
+        if (kaslr_offset.is_some() || kallsyms.is_some()) && !read_by_rules {
             return Err(
                 "--kaslr-offset and --kallsyms check FUNC_ADDR records: add the func-addr \
                         feature (--feature func-addr)"
                     .to_string(),
             );
         }
-        let kallsyms = match &self.kallsyms {
+        let kallsyms = match kallsyms {
             None => None,
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("--kallsyms {path}: {e}"))?;
@@ -220,7 +235,7 @@ impl RulesArgs {
             }
         };
         Ok(FuncAddrInputs {
-            kaslr_offset: self.kaslr_offset.unwrap_or(0),
+            kaslr_offset: kaslr_offset.unwrap_or(0),
             kallsyms,
         })
     }
