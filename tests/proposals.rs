@@ -258,13 +258,13 @@ fn func_addrs(edit: impl FnOnce(&mut BtfBuilder, u32, u32)) -> Vec<u8> {
     b.build_self_describing(&rules(FUNC_ADDR).shapes(), 23)
 }
 
+/// Where the functions of [`func_addrs`] are, relocated by 0x1e000000.
+const KALLSYMS: &str = "ffffffff9f234560 t bpf_iter_detach_map\n\
+                        ffffffff9f345670 t bpf_iter_detach_map\n\
+                        ffffffff9f349000 t bpf_iter_detach_map.isra.0\n";
+
 fn kallsyms() -> btfcheck::kallsyms::Kallsyms {
-    btfcheck::kallsyms::Kallsyms::parse(
-        "ffffffff9f234560 t bpf_iter_detach_map\n\
-         ffffffff9f345670 t bpf_iter_detach_map\n\
-         ffffffff9f349000 t bpf_iter_detach_map.isra.0\n",
-    )
-    .unwrap()
+    btfcheck::kallsyms::Kallsyms::parse(KALLSYMS).unwrap()
 }
 
 fn check_with(
@@ -392,21 +392,9 @@ fn compare_cross_checks_func_addrs_under_the_rules_that_have_them() {
     std::fs::write(&blob, func_addrs(|_, _, _| {})).unwrap();
     let good = dir.join("kallsyms");
     let bad = dir.join("kallsyms.moved");
-    std::fs::write(
-        &good,
-        "ffffffff9f234560 t bpf_iter_detach_map\n\
-         ffffffff9f345670 t bpf_iter_detach_map\n\
-         ffffffff9f349000 t bpf_iter_detach_map.isra.0\n",
-    )
-    .unwrap();
+    std::fs::write(&good, KALLSYMS).unwrap();
     // The .isra.0 body has moved: its record no longer matches.
-    std::fs::write(
-        &bad,
-        "ffffffff9f234560 t bpf_iter_detach_map\n\
-         ffffffff9f345670 t bpf_iter_detach_map\n\
-         ffffffff9f34a000 t bpf_iter_detach_map.isra.0\n",
-    )
-    .unwrap();
+    std::fs::write(&bad, KALLSYMS.replace("ffffffff9f349000", "ffffffff9f34a000")).unwrap();
     let compare = |kallsyms: &std::path::Path, to: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_btfcheck"))
             .args(["compare", "--from", "linux-6.18+skip-unknown-kinds", "--to", to])
