@@ -395,10 +395,10 @@ fn compare_cross_checks_func_addrs_under_the_rules_that_have_them() {
     std::fs::write(&good, KALLSYMS).unwrap();
     // The .isra.0 body has moved: its record no longer matches.
     std::fs::write(&bad, KALLSYMS.replace("ffffffff9f349000", "ffffffff9f34a000")).unwrap();
-    let compare = |kallsyms: &std::path::Path, to: &str| {
+    let compare = |kallsyms: &std::path::Path, to: &str, threads: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_btfcheck"))
             .args(["compare", "--from", "linux-6.18+skip-unknown-kinds", "--to", to])
-            .args(["--kaslr-offset", "0x1e000000", "--kallsyms"])
+            .args(["--threads", threads, "--kaslr-offset", "0x1e000000", "--kallsyms"])
             .arg(kallsyms)
             .arg(&blob)
             .output()
@@ -409,22 +409,28 @@ fn compare_cross_checks_func_addrs_under_the_rules_that_have_them() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, stdout, _) = compare(&good, FUNC_ADDR);
-    assert_eq!(code, Some(0), "{stdout}");
-    assert!(
-        stdout.ends_with("1 blobs: 0 newly accepted, 0 newly rejected, 0 message changed\n"),
-        "{stdout}"
-    );
-    let (code, stdout, _) = compare(&bad, FUNC_ADDR);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.ends_with("1 blobs: 0 newly accepted, 1 newly rejected, 0 message changed\n"),
-        "{stdout}"
-    );
+    // The same on one lane and on two (the split paths, forced on a small blob).
+    for threads in ["1", "2"] {
+        let (code, stdout, _) = compare(&good, FUNC_ADDR, threads);
+        assert_eq!(code, Some(0), "{stdout}");
+        assert!(
+            stdout.ends_with("1 blobs: 0 newly accepted, 0 newly rejected, 0 message changed\n"),
+            "{stdout}"
+        );
+        let (code, stdout, _) = compare(&bad, FUNC_ADDR, threads);
+        assert_eq!(code, Some(1), "{stdout}");
+        assert!(
+            stdout.ends_with("1 blobs: 0 newly accepted, 1 newly rejected, 0 message changed\n"),
+            "{stdout}"
+        );
+    }
     // Neither rule set reads them: a usage error, not a silent no-op.
-    let (code, _, stderr) = compare(&good, "linux-6.18+kind-layout");
+    let (code, _, stderr) = compare(&good, "linux-6.18+kind-layout", "auto");
     assert_eq!(code, Some(2));
     assert!(stderr.contains("add the func-addr feature"), "{stderr}");
+    let (code, _, stderr) = compare(&good, FUNC_ADDR, "3");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("expected auto, 1 or 2"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -42,6 +42,8 @@ pub struct CompareArgs {
     /// root), under each rule set with func-addr.
     #[arg(long, value_name = "FILE")]
     kallsyms: Option<String>,
+    #[command(flatten)]
+    threads: super::ThreadsArgs,
 }
 
 /// The outcome of one verification, as compared.
@@ -103,7 +105,7 @@ pub fn run(args: CompareArgs) -> i32 {
         vmlinux: Some(&vmlinux),
         kaslr_offset: func_addr.kaslr_offset,
         kallsyms: func_addr.kallsyms.as_ref(),
-        ..Options::default()
+        threads: args.threads.threads,
     };
     let (before, after) = (opts(from), opts(to));
 

@@ -35,6 +35,9 @@ pub struct KernelLoadArgs {
     /// kernel's (from its vmlinux, when the image yields one).
     #[arg(long, value_name = "PATH")]
     vmlinux: Option<String>,
+    // For btfcheck's side of --compare.
+    #[command(flatten)]
+    threads: super::ThreadsArgs,
     /// Ask a kernel booted under QEMU instead of the running one: a Debian
     /// linux-image-*.deb, a bzImage (vmlinuz), or a vmlinux ELF with a PVH
     /// note. All FILEs are loaded in one boot; the log buffer defaults to
@@ -210,7 +213,7 @@ pub fn run(args: KernelLoadArgs) -> i32 {
         vmlinux: vmlinux.as_ref(),
         kaslr_offset: func_addr.kaslr_offset,
         kallsyms: func_addr.kallsyms.as_ref(),
-        ..Options::default()
+        threads: args.threads.threads,
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

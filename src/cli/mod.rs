@@ -100,6 +100,17 @@ pub struct OutputArgs {
     pub raw: bool,
 }
 
+/// How many threads btfcheck's own verification of each file may use.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct ThreadsArgs {
+    /// Threads per file: auto (two for blobs of 256 KiB or more, given two
+    /// CPUs), 1 or 2.
+    /// The result never depends on it; use 1 when running many btfcheck
+    /// processes at once.
+    #[arg(long, value_name = "N", default_value = "auto")]
+    pub threads: btfcheck::verify::Threads,
+}
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

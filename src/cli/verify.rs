@@ -29,12 +29,8 @@ pub struct VerifyArgs {
     /// Do not read any kernel BTF (kptr checks then say they assumed).
     #[arg(long, conflicts_with = "vmlinux")]
     no_vmlinux: bool,
-    /// Threads per file: auto (two for blobs of 256 KiB or more, given two
-    /// CPUs), 1 or 2.
-    /// The result never depends on it; use 1 when running many btfcheck
-    /// processes at once.
-    #[arg(long, value_name = "N", default_value = "auto")]
-    threads: verify::Threads,
+    #[command(flatten)]
+    threads: super::ThreadsArgs,
 }
 
 fn readable(path: &str) -> bool {
@@ -99,7 +95,7 @@ pub fn run(args: VerifyArgs) -> i32 {
         vmlinux: vmlinux.as_ref(),
         kaslr_offset: func_addr.kaslr_offset,
         kallsyms: func_addr.kallsyms.as_ref(),
-        threads: args.threads,
+        threads: args.threads.threads,
     };
 
     let stdout = std::io::stdout();
