@@ -110,6 +110,21 @@ impl Kind {
         )
     }
 
+    /// What a PTR, modifier or VAR may resolve to (`btf_resolve_valid`):
+    /// not another modifier, a VAR or a DATASEC.
+    pub fn is_final_target(self) -> bool {
+        !matches!(
+            self,
+            Kind::TYPEDEF
+                | Kind::VOLATILE
+                | Kind::CONST
+                | Kind::RESTRICT
+                | Kind::TYPE_TAG
+                | Kind::VAR
+                | Kind::DATASEC
+        )
+    }
+
     /// ENUM or ENUM64.
     pub fn is_any_enum(self) -> bool {
         self == Kind::ENUM || self == Kind::ENUM64

@@ -310,7 +310,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let rid = self.sized_or_void_quiet(nid, n)?;
         // `btf_resolve_valid` of a PTR or modifier.
         let r = self.slot(rid)?;
-        if r.kind().is_modifier() || r.kind() == Kind::VAR || r.kind() == Kind::DATASEC {
+        if !r.kind().is_final_target() {
             return None;
         }
         Some(rid)
@@ -1017,7 +1017,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         }
         if k.is_modifier() || k == Kind::PTR || k == Kind::VAR {
             return match self.slot(rid) {
-                Some(r) => !r.kind().is_modifier() && r.kind() != Kind::VAR && r.kind() != Kind::DATASEC,
+                Some(r) => r.kind().is_final_target(),
                 None => false,
             };
         }
