@@ -118,12 +118,13 @@ pub fn verify<'a>(blob: &'a [u8], opts: &Options<'_>) -> Verification<'a> {
         notes: Vec::new(),
         elapsed: Duration::ZERO,
     };
-    v.failure = run(&mut v, opts).err();
+    let lanes = lanes::Lanes::for_blob(opts.threads, blob.len());
+    v.failure = lanes.run(|lanes| run(&mut v, opts, lanes)).err();
     v.elapsed = start.elapsed();
     v
 }
 
-fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> {
+fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) -> Result<(), Failure> {
     let blob = v.blob;
     let profile = &opts.profile;
     if blob.len() as u64 > profile.limits.max_blob_size as u64 {
@@ -136,7 +137,6 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>) -> Result<(), Failure> 
         });
     }
     let blob_len = blob.len() as u32;
-    let lanes = lanes::Lanes::for_blob(opts.threads, blob.len());
     let layout_aware = profile.has(Features::KIND_LAYOUT);
     let known_len = if layout_aware {
         HEADER_LEN_LAYOUT
