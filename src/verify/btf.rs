@@ -28,9 +28,11 @@ pub struct Slot {
     /// word must be 0 (meta checks it), so the resolved array size goes here.
     size_type: u32,
     /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7),
-    /// [`Slot::NAMES_OK`] (8), [`Slot::FORWARD`] (9), resolved id
-    /// (12-31). An INT is never resolved: bits 12-19 hold its bit count
-    /// and 20-27 its bit offset, so member checks need not read its record.
+    /// [`Slot::NAMES_OK`] (8), resolved id (12-31). INTs and FUNC_PROTOs
+    /// are never resolved, so their field holds what later checks would
+    /// otherwise read the record for: an INT's bit count (bits 12-19) and
+    /// bit offset (20-27), a FUNC_PROTO's highest type id
+    /// ([`Slot::refers_past`]).
     bits: u32,
 }
 
@@ -53,9 +55,6 @@ impl Slot {
     /// meta pass reads them anyway), so its resolve-time check can skip
     /// the name lookups.
     pub const NAMES_OK: u32 = 1 << 8;
-    /// A FUNC_PROTO whose return or parameter type has a higher id than
-    /// its own, so that its check may be the first to resolve that type.
-    pub const FORWARD: u32 = 1 << 9;
 
     /// The slot as one word (`size_type` low, `bits` high).
     #[inline]
@@ -84,6 +83,28 @@ impl Slot {
         let mut slot = Slot::new(Kind::INT, size, is_regular_int_data(int_data));
         slot.bits |= (bits | offset << 8) << RID_SHIFT;
         slot
+    }
+
+    /// A FUNC_PROTO's slot: `unnamed_arg` is [`Slot::FLAG`], `names_ok`
+    /// [`Slot::NAMES_OK`]; `highest_ref` is the highest id among its return
+    /// and parameter types.
+    pub fn proto(return_type: u32, unnamed_arg: bool, names_ok: bool, highest_ref: u32) -> Slot {
+        let mut slot = Slot::new(Kind::FUNC_PROTO, return_type, unnamed_arg);
+        if names_ok {
+            slot.bits |= Slot::NAMES_OK;
+        }
+        // Saturated: an id past the field reads as past every table id.
+        slot.bits |= highest_ref.min(MAX_SLOT_ID) << RID_SHIFT;
+        slot
+    }
+
+    /// Whether a FUNC_PROTO at `id` names a type with a higher id, so that
+    /// its check may be the first to resolve that type (true, to be safe,
+    /// for ids too high for the slot to tell).
+    #[inline]
+    pub fn refers_past(self, id: u32) -> bool {
+        let highest = self.bits >> RID_SHIFT;
+        highest > id || highest == MAX_SLOT_ID
     }
 
     /// An INT's bit count (`BTF_INT_BITS`).
@@ -117,16 +138,6 @@ impl Slot {
     #[inline]
     pub fn names_ok(self) -> bool {
         self.bits & Slot::NAMES_OK != 0
-    }
-    #[inline]
-    pub fn refers_forward(self) -> bool {
-        self.bits & Slot::FORWARD != 0
-    }
-    /// The same slot with the bits of `flags` ([`Slot::NAMES_OK`],
-    /// [`Slot::FORWARD`]) set.
-    pub fn with(mut self, flags: u32) -> Slot {
-        self.bits |= flags;
-        self
     }
     #[inline]
     pub fn state(self) -> VisitState {

@@ -75,23 +75,21 @@ impl Meta<'_, '_> {
     /// The table slot of an accepted record. [`Slot::FLAG`] marks a
     /// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type
     /// but no name; [`Slot::NAMES_OK`] one whose parameter names need no
-    /// second look when the resolve pass checks it, [`Slot::FORWARD`] one
-    /// that refers to a type after it.
+    /// second look when the resolve pass checks it. A slot never depends
+    /// on the record's id (the second meta lane does not know its ids).
     fn slot_of(&self, rec: &TypeRecord<'_>) -> Slot {
         let size_type = rec.common.size_type;
         match rec.kind() {
             Kind::INT => Slot::int(size_type, rec.int_data()),
             Kind::FUNC_PROTO => {
                 let (mut unnamed_arg, mut names_ok) = (false, true);
-                let mut forward = size_type > self.id;
+                let mut highest_ref = size_type;
                 for p in rec.params() {
                     unnamed_arg |= p.name_off == 0 && p.type_id != 0;
                     names_ok &= p.name_off == 0 || self.name_is_identifier(p.name_off);
-                    forward |= p.type_id > self.id;
+                    highest_ref = highest_ref.max(p.type_id);
                 }
-                let flags =
-                    if names_ok { Slot::NAMES_OK } else { 0 } | if forward { Slot::FORWARD } else { 0 };
-                Slot::new(Kind::FUNC_PROTO, size_type, unnamed_arg).with(flags)
+                Slot::proto(size_type, unnamed_arg, names_ok, highest_ref)
             }
             kind => Slot::new(kind, size_type, false),
         }

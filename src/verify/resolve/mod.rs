@@ -206,7 +206,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             let slot = self.btf.slots.at(id);
             let turn = match slot.kind() {
                 // Checked on the second lane: see `check_backward_protos`.
-                Kind::FUNC_PROTO if id < cut && !slot.refers_forward() => Ok(()),
+                Kind::FUNC_PROTO if id < cut && !slot.refers_past(id) => Ok(()),
                 Kind::FUNC_PROTO => self.func_proto_check(id, slot),
                 Kind::FUNC if !funcs_resolve => self.func_check(id),
                 k if self.needs_resolve(k) && !slot.is_resolved() => self.resolve(id, slot),
@@ -234,7 +234,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         self.walks = false;
         for id in 1..progress.cut.min(self.btf.nr_types()) {
             let slot = self.btf.slots.at(id);
-            if slot.kind() != Kind::FUNC_PROTO || slot.refers_forward() {
+            if slot.kind() != Kind::FUNC_PROTO || slot.refers_past(id) {
                 continue;
             }
             if !progress.wait_past(id) {
