@@ -388,6 +388,52 @@ impl<'a> RecordCursor<'a> {
         Some(skipped)
     }
 
+    /// A guess at a record start at or past `at`: the first 4-byte aligned
+    /// offset, at most `window` bytes on, from which `chain` records in a
+    /// row (or all records to the section end) look like records: no
+    /// `info` bit outside `info_mask`, a known kind other than 0, a name
+    /// offset for which `name_ok` holds, a tail that fits. A walk from the
+    /// start must arrive there to confirm it: a tail's bytes can look like
+    /// records.
+    pub fn guess_record_start(
+        &self,
+        at: u32,
+        window: u32,
+        chain: u32,
+        info_mask: u32,
+        name_ok: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        let len = self.types.len();
+        let from = (at as usize).next_multiple_of(4);
+        let to = len.min(from.saturating_add(window as usize));
+        (from..to).step_by(4).find_map(|start| {
+            let mut pos = start;
+            for _ in 0..chain {
+                if pos == len {
+                    break;
+                }
+                if len - pos < COMMON_LEN as usize {
+                    return None;
+                }
+                let common = CommonType {
+                    name_off: u32_at(self.types, pos),
+                    info: u32_at(self.types, pos + 4),
+                    size_type: 0,
+                    wide: self.shapes.wide_info(),
+                };
+                if common.info & !info_mask != 0 || common.kind().0 == 0 || !name_ok(common.name_off) {
+                    return None;
+                }
+                let tail = common.tail_len_in(&self.shapes)? as usize;
+                if len - pos - (COMMON_LEN as usize) < tail {
+                    return None;
+                }
+                pos += COMMON_LEN as usize + tail;
+            }
+            Some(start as u32)
+        })
+    }
+
     /// The record at the cursor with only as much of its tail as is there
     /// (a record cut short shows its header alone); does not move.
     pub fn peek_partial(&self) -> Option<TypeRecord<'a>> {

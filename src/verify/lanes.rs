@@ -99,7 +99,8 @@ impl Lanes {
         }
     }
 
-    /// Runs `a` and `b`, `b` on the second lane when there is one. A panic
+    /// Runs `a` and `b`, `b` on the second lane when there is one: then the
+    /// two run at the same time, and either may wait for the other. A panic
     /// in either is passed on to the caller.
     pub fn join<A, B>(self, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B)
     where
@@ -126,7 +127,10 @@ impl Lanes {
                     });
                     (ra, rb.expect("a scope ends after its jobs"))
                 }
-                None => Lanes::ONE.join(a, b),
+                None => Lanes {
+                    second: Second::Spawned,
+                }
+                .join(a, b),
             },
         }
     }

@@ -11,6 +11,7 @@ use super::names::{is_printable, is_section_name};
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
 use crate::raw::{CommonType, FuncAddr, Kind, TypeRecord};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Acquire, Ordering::Release};
 
 /// `BITS_ROUNDUP_BYTES`, without overflow.
 #[inline]
@@ -514,69 +515,85 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
 /// adds the type to the table (silently dropping it past the table cap, as
 /// the kernel does).
 ///
-/// Each record's checks depend only on the record, its id and the string
-/// section, so with two lanes the records from two thirds of the section on
-/// are checked on a second thread; the first failure in record order is the
-/// answer either way.
+/// A record's checks and slot depend only on the record and the string
+/// section, not on its id (which only names it in a failure). So with two
+/// lanes a second thread checks the records from a guessed record start
+/// past the middle on, numbering them from 0 in a table of its own, while
+/// the first checks those before it. Once the first lane arrives exactly
+/// there, the guess is confirmed and the second lane's slots follow the
+/// first's; if it steps over the guess, or the second lane found a
+/// failure, the first lane carries on alone from where it is, so the
+/// answer is the one record order gives either way.
 pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Result<(), Failure> {
     let cap = profile.limits.max_type_table;
     // Resolved ids are stored in 20 bits.
     assert!(cap <= MAX_SLOT_ID + 1, "type table cap too large");
     let len = btf.types.len() as u32;
-    // One table for both lanes, each writing its own ids. Every record
-    // takes at least 12 bytes, so no id exceeds len / 12: past that bound
-    // only the cap keeps a type out, and pages are touched only where
-    // written.
+    // Every record takes at least 12 bytes, so no id exceeds len / 12:
+    // past that bound only the cap keeps a type out, and pages are touched
+    // only where written.
     let size = (len / 12 + 1).min(cap) as usize;
-    let table = Table {
-        slots: SlotTable::zeroed(size),
-        positions: PositionTable::zeroed(size),
-    };
+    let table = Table::zeroed(size);
     table.positions.set(0, VOID_POS);
-    // Where the first lane stops; the second starts at the first record at
-    // or past it. The second lane first sizes every record up to there, a
-    // chain of dependent loads that costs it about 0.4 ms on vmlinux, and
-    // starts with cold caches; at 2/3 both lanes take ~1.5 ms there (at
-    // 5/9, which balanced instruction counts, the second took 0.3 ms
-    // longer).
-    let split = if lanes.two() {
-        (len as u64 * 2 / 3) as u32
-    } else {
-        len
-    };
     let shared = &*btf;
-    let first_lane = || {
+    let second_start = if lanes.two() {
+        let split = (len as u64 * SECOND_LANE_FROM.0 / SECOND_LANE_FROM.1) as u32;
+        let info_mask = profile.info_mask();
+        let names = &shared.strings;
+        shared
+            .cursor()
+            .guess_record_start(split, GUESS_WINDOW, GUESS_CHAIN, info_mask, |off| {
+                names.offset_valid(off)
+            })
+    } else {
+        None
+    };
+    let first_run = |stop: u32| {
         let mut run = Run {
             next_pos: 0,
             next_id: 1,
         };
-        let r = run.check(shared, profile, split, &table);
+        let r = run.check(shared, profile, stop, &table);
         (run, r)
     };
-    let second_lane = || {
-        let mut cursor = shared.cursor();
-        let skipped = cursor.skip_until(split)?;
-        let mut run = Run {
-            next_pos: cursor.pos(),
-            next_id: 1 + skipped,
-        };
-        let r = run.check(shared, profile, len, &table);
-        Some((run, r))
-    };
-    let ((mut first, first_result), second) = if lanes.two() {
-        lanes.join(first_lane, second_lane)
-    } else {
-        (first_lane(), None)
-    };
-    let (end, result) = match (first_result, second) {
-        (Err(f), _) => (first, Err(f)),
-        (Ok(()), Some((rest, r))) => (rest, r),
-        // Alone, or the second lane found a record it could not size
-        // before the split (so the first lane failed there or earlier):
-        // carry on from where the first lane stopped.
-        (Ok(()), None) => {
-            let r = first.check(btf, profile, len, &table);
-            (first, r)
+    let (end, result) = match second_start {
+        None => first_run(len),
+        Some(start) => {
+            let rest = Table::zeroed(((len - start) / 12 + 1) as usize);
+            let handoff = Handoff::default();
+            let ((mut first, first_result), (second, second_result)) = lanes.join(
+                || {
+                    let (run, r) = first_run(start);
+                    // Arrived at the guess: the second lane's records follow
+                    // from here, and are moved in as they come.
+                    if r.is_ok() && run.next_pos == start {
+                        table.follow(run.next_id, &rest, &handoff);
+                    }
+                    (run, r)
+                },
+                || {
+                    let mut run = Run {
+                        next_pos: start,
+                        next_id: 0,
+                    };
+                    let _finish = handoff.finish_on_drop();
+                    let r = run.check_handing_off(shared, profile, len, &rest, Some(&handoff));
+                    handoff.entered.store(run.next_id, Release);
+                    (run, r)
+                },
+            );
+            match first_result {
+                Err(f) => (first, Err(f)),
+                Ok(()) if first.next_pos == start && second_result.is_ok() => {
+                    first.next_id += second.next_id;
+                    first.next_pos = second.next_pos;
+                    (first, Ok(()))
+                }
+                Ok(()) => {
+                    let r = first.check(shared, profile, len, &table);
+                    (first, r)
+                }
+            }
         }
     };
     // The table holds the types before the first failure (or all), below
@@ -594,10 +611,89 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     result
 }
 
+/// Where the second meta lane starts: the first record start guessed at or
+/// past this fraction of the type section (the lanes then take about as
+/// long on vmlinux).
+const SECOND_LANE_FROM: (u64, u64) = (11, 20);
+/// How far past that point to look for a record start, and how many
+/// records in a row must look right. A bad guess costs time, never the
+/// answer.
+const GUESS_WINDOW: u32 = 4096;
+const GUESS_CHAIN: u32 = 16;
+
 /// The type table the meta lanes fill.
 struct Table {
     slots: SlotTable,
     positions: PositionTable,
+}
+
+impl Table {
+    fn zeroed(size: usize) -> Table {
+        Table {
+            slots: SlotTable::zeroed(size),
+            positions: PositionTable::zeroed(size),
+        }
+    }
+
+    /// Copies the entries of `rest` to `base` on (those that fit) as the
+    /// second lane enters them, until it has finished.
+    fn follow(&self, base: u32, rest: &Table, handoff: &Handoff) {
+        let mut copied = 0u32;
+        let mut idle = 0u32;
+        loop {
+            // `finished` first: once it is seen, `entered` is final.
+            let finished = handoff.finished.load(Acquire);
+            let entered = handoff.entered.load(Acquire);
+            for j in copied..entered {
+                let id = base as usize + j as usize;
+                if id >= self.slots.len() {
+                    break;
+                }
+                self.slots.set(id as u32, rest.slots.at(j));
+                self.positions.set(id as u32, rest.positions.at(j));
+            }
+            if finished {
+                return;
+            }
+            if entered == copied {
+                idle += 1;
+                if idle % 64 == 0 {
+                    // Do not starve the second lane where it shares a CPU.
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+            copied = entered;
+        }
+    }
+}
+
+/// How far the second meta lane is: the first lane moves its table entries
+/// into place behind it.
+#[derive(Default)]
+struct Handoff {
+    /// Entries the second lane has made (stored with Release after them).
+    entered: AtomicU32,
+    /// It has stopped, however: `entered` no longer changes.
+    finished: AtomicBool,
+}
+
+impl Handoff {
+    /// Tells the first lane how far the second got every this many records.
+    const EVERY: u32 = 1024;
+
+    /// Sets `finished` when dropped, a panic included (the first lane would
+    /// wait for ever otherwise).
+    fn finish_on_drop(&self) -> impl Drop + '_ {
+        struct Finish<'h>(&'h Handoff);
+        impl Drop for Finish<'_> {
+            fn drop(&mut self) {
+                self.0.finished.store(true, Release);
+            }
+        }
+        Finish(self)
+    }
 }
 
 /// Where a run of records is: the next record to check and its id.
@@ -610,6 +706,19 @@ impl Run {
     /// Checks records from `next_pos` until the first that starts at or past
     /// `stop` (or the end of the section), entering each in `table`.
     fn check(&mut self, btf: &Btf<'_>, profile: &Profile, stop: u32, table: &Table) -> Result<(), Failure> {
+        self.check_handing_off(btf, profile, stop, table, None)
+    }
+
+    /// [`Run::check`], telling `handoff` (when given) how many ids are in
+    /// `table` every [`Handoff::EVERY`] records.
+    fn check_handing_off(
+        &mut self,
+        btf: &Btf<'_>,
+        profile: &Profile,
+        stop: u32,
+        table: &Table,
+        handoff: Option<&Handoff>,
+    ) -> Result<(), Failure> {
         let mut cursor = btf.cursor().starting_at(self.next_pos);
         // Locals in the loop; the fields are brought up to date once.
         let mut id = self.next_id;
@@ -657,6 +766,11 @@ impl Run {
                 table.positions.set(id, rec.pos);
             }
             id = id.wrapping_add(1);
+            if id % Handoff::EVERY == 0 {
+                if let Some(h) = handoff {
+                    h.entered.store(id, Release);
+                }
+            }
         };
         self.next_pos = cursor.pos();
         self.next_id = id;
