@@ -793,3 +793,127 @@ fn check_common(meta: &Meta<'_, '_>, common: &CommonType, pos: u32) -> MetaResul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::BtfBuilder;
+    use crate::verify::{verify, Options, Threads, Verification};
+
+    fn on(blob: &[u8], profile: Profile, threads: Threads) -> Verification<'_> {
+        verify(
+            blob,
+            &Options {
+                profile,
+                threads,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// Two lanes give what one gives: failure, notes and the type table.
+    fn assert_same_on_two_lanes(blob: &[u8], profile: Profile) -> Verification<'_> {
+        let (one, two) = (on(blob, profile, Threads::One), on(blob, profile, Threads::Two));
+        assert_eq!(one.failure, two.failure);
+        assert_eq!(one.notes, two.notes);
+        let (b1, b2) = (
+            one.btf.as_ref().expect("sections"),
+            two.btf.as_ref().expect("sections"),
+        );
+        assert!(b1.slots.iter().eq(b2.slots.iter()), "type tables differ");
+        assert!(b1.positions.iter().eq(b2.positions.iter()), "positions differ");
+        assert_eq!(b1.records_walked, b2.records_walked);
+        one
+    }
+
+    /// Where the second lane starts on `blob`, and every record start.
+    fn guess_and_starts(blob: &[u8], profile: &Profile) -> (Option<u32>, Vec<u32>) {
+        let v = on(blob, *profile, Threads::One);
+        let btf = v.btf.as_ref().expect("sections");
+        let len = btf.types.len() as u32;
+        let split = (len as u64 * SECOND_LANE_FROM.0 / SECOND_LANE_FROM.1) as u32;
+        let guess =
+            btf.cursor()
+                .guess_record_start(split, GUESS_WINDOW, GUESS_CHAIN, profile.info_mask(), |off| {
+                    btf.strings.offset_valid(off)
+                });
+        let mut cursor = btf.cursor();
+        let mut starts = Vec::new();
+        while let Some(rec) = cursor.next_whole() {
+            starts.push(rec.pos);
+        }
+        (guess, starts)
+    }
+
+    /// An ENUM64 whose enumerators read as FUNC records (name, then a low
+    /// word that is a FUNC's `info`, then a high word as its `type`),
+    /// across the split.
+    fn enum64_looking_like_funcs(b: &mut BtfBuilder) {
+        let int = b.int("int", 4, 32, 1);
+        let names: Vec<String> = (0..40).map(|i| format!("e{i}")).collect();
+        let values: Vec<(&str, i64)> = names.iter().map(|n| (n.as_str(), 0x0c00_0000)).collect();
+        b.enum64("looks_like_funcs", 8, false, &values);
+        for _ in 0..10 {
+            b.ptr(int);
+        }
+    }
+
+    #[test]
+    fn a_guess_inside_a_record_leaves_the_first_lane_to_carry_on() {
+        let mut b = BtfBuilder::new();
+        enum64_looking_like_funcs(&mut b);
+        let blob = b.build();
+        let profile = Profile::LINUX_6_18;
+        let (guess, starts) = guess_and_starts(&blob, &profile);
+        let guess = guess.expect("the enumerators look like records");
+        assert!(
+            !starts.contains(&guess),
+            "the guess {guess} should be inside the ENUM64"
+        );
+        let v = assert_same_on_two_lanes(&blob, profile);
+        assert!(v.accepted(), "{:?}", v.failure);
+    }
+
+    #[test]
+    fn a_failure_past_the_guess_is_reported_with_its_id() {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        for i in 0..60 {
+            b.typedef(&format!("t{i}"), int);
+        }
+        // A FWD with a type: rejected by meta, well past the split.
+        let late = b.string("late");
+        b.record(late, crate::builder::info(Kind::FWD, 0, false), 1, &[]);
+        for i in 60..70 {
+            b.typedef(&format!("t{i}"), int);
+        }
+        let blob = b.build();
+        let (guess, starts) = guess_and_starts(&blob, &Profile::LINUX_6_18);
+        assert!(
+            guess.is_some_and(|g| starts.contains(&g)),
+            "the guess is a record start"
+        );
+        let v = assert_same_on_two_lanes(&blob, Profile::LINUX_6_18);
+        let failure = v.failure.expect("rejected");
+        assert_eq!(failure.check, Check::FwdTypeNotZero);
+        assert_eq!(failure.site, Site::Type { id: 62 });
+    }
+
+    #[test]
+    fn types_past_the_table_cap_are_dropped_alike_on_two_lanes() {
+        // 4.19's table holds 0xffff types; these 0x10100 PTRs straddle
+        // that, with the cap in the second lane's half.
+        let profile = Profile::by_name("linux-4.19").expect("profile");
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        for _ in 0..0x10100 {
+            b.ptr(int);
+        }
+        let blob = b.build();
+        let v = assert_same_on_two_lanes(&blob, profile);
+        assert!(v
+            .notes
+            .iter()
+            .any(|n| matches!(n, crate::verify::Note::TypesDropped { .. })));
+    }
+}
