@@ -533,7 +533,8 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     // past that bound only the cap keeps a type out, and pages are touched
     // only where written.
     let size = (len / 12 + 1).min(cap) as usize;
-    let table = Table::zeroed(size);
+    let table = Table::for_ids(size);
+    table.slots.set(0, Slot::VOID);
     table.positions.set(0, VOID_POS);
     let shared = &*btf;
     let second_start = if lanes.two() {
@@ -559,7 +560,7 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     let (end, result) = match second_start {
         None => first_run(len),
         Some(start) => {
-            let rest = Table::zeroed(((len - start) / 12 + 1) as usize);
+            let rest = Table::for_ids(((len - start) / 12 + 1) as usize);
             let handoff = Handoff::default();
             let ((mut first, first_result), (second, second_result)) = lanes.join(
                 || {
@@ -628,10 +629,12 @@ struct Table {
 }
 
 impl Table {
-    fn zeroed(size: usize) -> Table {
+    /// A table for ids below `size`, every entry to be written before it
+    /// is read (recycled storage may hold an earlier table's).
+    fn for_ids(size: usize) -> Table {
         Table {
-            slots: SlotTable::zeroed(size),
-            positions: PositionTable::zeroed(size),
+            slots: SlotTable::for_ids(size),
+            positions: PositionTable::for_ids(size),
         }
     }
 
