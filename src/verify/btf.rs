@@ -359,6 +359,22 @@ impl<A: Pooled> Drop for IdWords<A> {
     }
 }
 
+/// Fills the pools with nothing but `n`-word tables whose every bit is
+/// `bit`: a verification then runs on those stale words (tests: their
+/// content must not matter).
+#[cfg(test)]
+pub(crate) fn pool_spares(n: usize, bit: bool) {
+    let word = if bit { u64::MAX } else { 0 };
+    let mut slots = AtomicU64::spares().lock().expect("pool");
+    let mut positions = AtomicU32::spares().lock().expect("pool");
+    slots.clear();
+    positions.clear();
+    for _ in 0..2 {
+        slots.push((0..n).map(|_| AtomicU64::new(word)).collect());
+        positions.push((0..n).map(|_| AtomicU32::new(word as u32)).collect());
+    }
+}
+
 /// A word type whose tables are pooled.
 trait Pooled: bytemuck::Zeroable + Send + Sized + 'static {
     /// Tables smaller than this are not pooled.

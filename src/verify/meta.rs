@@ -903,6 +903,35 @@ mod tests {
     }
 
     #[test]
+    fn recycled_table_storage_is_written_before_it_is_read() {
+        let mut b = BtfBuilder::new();
+        enum64_looking_like_funcs(&mut b);
+        let int = b.int("long", 8, 64, 1);
+        let void_ptr = b.ptr(0);
+        b.func_proto(0, &[("p", void_ptr)]);
+        for i in 0..6000 {
+            let name = format!("s{i}");
+            let s = b.struct_(&name, 8, &[crate::builder::m("x", int, 0)]);
+            let p = b.ptr(s);
+            b.typedef(&format!("t{i}"), p);
+        }
+        let blob = b.build();
+        let words = blob.len() / 12 + 1;
+        let outcome = |bit, threads| {
+            crate::verify::btf::pool_spares(words, bit);
+            let v = on(&blob, Profile::LINUX_6_18, threads);
+            let btf = v.btf.as_ref().expect("sections");
+            let table: Vec<_> = btf.slots.iter().zip(btf.positions.iter()).collect();
+            (v.failure, crate::diag::kernel_log::render(&v), table)
+        };
+        let clean = outcome(false, Threads::One);
+        assert!(clean.0.is_none(), "{:?}", clean.0);
+        for threads in [Threads::One, Threads::Two] {
+            assert!(outcome(true, threads) == clean, "stale words changed the outcome");
+        }
+    }
+
+    #[test]
     fn types_past_the_table_cap_are_dropped_alike_on_two_lanes() {
         // 4.19's table holds 0xffff types; these 0x10100 PTRs straddle
         // that, with the cap in the second lane's half.
