@@ -4,19 +4,19 @@
 //! Criterion prints a mean estimate; the median is in
 //! `target/criterion/<name>/new/estimates.json` (`.median.point_estimate`, ns).
 //!
-//! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-11-22) |
+//! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-12-07) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 8.1–8.5 ms, minimum 5.3–5.9 ms |
-//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 8.9–13.3 ms, minimum 8.6–8.8 ms |
-//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 21–30 ms             |
-//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.16–0.19 ms         |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 13.2–17.0 ms, minimum 8.6–11.3 ms |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.91 ms (quiet), 4.3–5.5 ms (slow phases) |
+//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.5–7.0 ms    |
+//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 14.5–15.6 ms         |
+//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.077–0.080 ms       |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 7.1 ms (quiet), 8.0–9.0 ms (slow phases) |
 //!
-//! The VM's speed drifts by up to 2x within minutes (host contention), so
-//! medians are given as ranges over runs; minima move least. Per pass, on
-//! one thread (minimum of 300): identifier bits 1.25 ms, meta 3.0 ms,
-//! resolve 3.7 ms, type tags 0.2 ms, struct metas 1.0 ms. Instruction counts
-//! (callgrind, exact) and what was tried are in docs/performance.md.
+//! The VM's speed drifts by 10-40% within minutes (host contention), so
+//! medians are given as ranges over runs; minima move least. Per phase on
+//! two threads (warm loop, quiet phase): identifier bits 0.46 ms, meta
+//! 0.96 ms, resolve with the table passes beside it 2.32 ms. Instruction
+//! counts (callgrind, exact) and what was tried are in docs/performance.md.
 //!
 //! The kernel takes 35-45 ms to verify vmlinux BTF. When
 //! `/sys/kernel/btf/vmlinux` cannot be read, the vmlinux benchmarks fall back
