@@ -11,7 +11,7 @@ use super::names::{is_printable, is_section_name};
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
 use crate::raw::{CommonType, FuncAddr, Kind, TypeRecord};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Acquire, Ordering::Release};
 
 /// `BITS_ROUNDUP_BYTES`, without overflow.
 #[inline]
@@ -549,26 +549,28 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     } else {
         None
     };
-    let first_run = |stop: u32| {
+    let handoff = Handoff::new();
+    let first_run = |stop: u32, progress: Option<&AtomicU64>| {
         let mut run = Run {
             next_pos: 0,
             next_id: 1,
         };
-        let r = run.check(shared, profile, stop, &table);
+        let r = run.check_telling(shared, profile, stop, &table, progress);
         (run, r)
     };
     let (end, result) = match second_start {
-        None => first_run(len),
+        None => first_run(len, None),
         Some(start) => {
             let rest = Table::for_ids(((len - start) / 12 + 1) as usize);
-            let handoff = Handoff::default();
             let ((mut first, first_result), (second, second_result)) = lanes.join(
                 || {
-                    let (run, r) = first_run(start);
-                    // Arrived at the guess: the second lane's records follow
-                    // from here, and are moved in as they come.
+                    let (run, r) = first_run(start, Some(&handoff.first));
+                    // Arrived at the guess: the second lane's entries follow
+                    // from here.
                     if r.is_ok() && run.next_pos == start {
-                        table.follow(run.next_id, &rest, &handoff);
+                        #[cfg(test)]
+                        tests::dawdle();
+                        table.take_second(run.next_id, &rest, &handoff);
                     }
                     (run, r)
                 },
@@ -577,9 +579,16 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
                         next_pos: start,
                         next_id: 0,
                     };
-                    let _finish = handoff.finish_on_drop();
-                    let r = run.check_handing_off(shared, profile, len, &rest, Some(&handoff));
-                    handoff.entered.store(run.next_id, Release);
+                    let finish = handoff.finish_on_drop();
+                    let r = run.check_telling(shared, profile, len, &rest, Some(&handoff.second));
+                    handoff.second.store(pack(run.next_pos, run.next_id), Release);
+                    drop(finish);
+                    // Done first (in a fresh process the first lane's page
+                    // faults make it the later one): place the entries
+                    // while the first lane finishes.
+                    if r.is_ok() {
+                        table.place_second_early(shared, start, &rest, run.next_id, &handoff);
+                    }
                     (run, r)
                 },
             );
@@ -591,7 +600,7 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
                     (first, Ok(()))
                 }
                 Ok(()) => {
-                    let r = first.check(shared, profile, len, &table);
+                    let r = first.check_telling(shared, profile, len, &table, None);
                     (first, r)
                 }
             }
@@ -638,53 +647,153 @@ impl Table {
         }
     }
 
+    /// The first lane, arrived at the second lane's start with `base` as
+    /// its next id: the second lane's entries go from `base` on. Whichever
+    /// lane is free first moves them; this waits until they are in.
+    fn take_second(&self, base: u32, rest: &Table, handoff: &Handoff) {
+        match handoff
+            .mover
+            .compare_exchange(NOBODY, FIRST_LANE, Acquire, Acquire)
+        {
+            Ok(_) => self.follow(base, rest, handoff),
+            Err(_) => {
+                wait_until(|| handoff.mover.load(Acquire) == SECOND_LANE_DONE);
+                // The second lane counted the same records to find the base
+                // (none if it panicked).
+                let placed = handoff.base.load(Acquire) == base;
+                #[cfg(test)]
+                tests::PLACED_BY_SECOND.with(|p| p.set(Some(placed)));
+                if !placed {
+                    self.follow(base, rest, handoff);
+                }
+            }
+        }
+    }
+
+    /// The second lane, done with its `n` records while the first is still
+    /// on its way: finds the base from the first lane's last checkpoint
+    /// (sizing the records from there to `start`) and moves the entries,
+    /// unless the first lane got there first. Gives up where the sizing does
+    /// not land exactly on `start` (the first lane will step over the guess,
+    /// or fail before it).
+    fn place_second_early(&self, btf: &Btf<'_>, start: u32, rest: &Table, n: u32, handoff: &Handoff) {
+        let (pos, id) = unpack(handoff.first.load(Acquire));
+        let mut cursor = btf.cursor().starting_at(pos);
+        let Some(between) = cursor.skip_until(start) else {
+            return;
+        };
+        if cursor.pos() != start {
+            return;
+        }
+        if handoff
+            .mover
+            .compare_exchange(NOBODY, SECOND_LANE, Acquire, Acquire)
+            .is_err()
+        {
+            return;
+        }
+        // Tells the first lane where the entries went however this ends (a
+        // panic included: no base, so it moves them itself).
+        struct Done<'h>(&'h Handoff, u32);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.base.store(self.1, Release);
+                self.0.mover.store(SECOND_LANE_DONE, Release);
+            }
+        }
+        let mut done = Done(handoff, u32::MAX);
+        let base = id + between;
+        self.copy_from(base, rest, 0, n);
+        done.1 = base;
+    }
+
+    /// Copies entries `from..to` of `rest` to `base + from` on (those that fit).
+    fn copy_from(&self, base: u32, rest: &Table, from: u32, to: u32) {
+        for j in from..to {
+            let id = base as usize + j as usize;
+            if id >= self.slots.len() {
+                break;
+            }
+            self.slots.set(id as u32, rest.slots.at(j));
+            self.positions.set(id as u32, rest.positions.at(j));
+        }
+    }
+
     /// Copies the entries of `rest` to `base` on (those that fit) as the
     /// second lane enters them, until it has finished.
     fn follow(&self, base: u32, rest: &Table, handoff: &Handoff) {
         let mut copied = 0u32;
-        let mut idle = 0u32;
         loop {
-            // `finished` first: once it is seen, `entered` is final.
+            // `finished` first: once it is seen, the count is final.
             let finished = handoff.finished.load(Acquire);
-            let entered = handoff.entered.load(Acquire);
-            for j in copied..entered {
-                let id = base as usize + j as usize;
-                if id >= self.slots.len() {
-                    break;
-                }
-                self.slots.set(id as u32, rest.slots.at(j));
-                self.positions.set(id as u32, rest.positions.at(j));
-            }
+            let entered = unpack(handoff.second.load(Acquire)).1;
+            self.copy_from(base, rest, copied, entered);
+            copied = entered;
             if finished {
                 return;
             }
-            if entered == copied {
-                idle += 1;
-                if idle % 64 == 0 {
-                    // Do not starve the second lane where it shares a CPU.
-                    std::thread::yield_now();
-                } else {
-                    std::hint::spin_loop();
-                }
-            }
-            copied = entered;
+            wait_until(|| handoff.finished.load(Acquire) || unpack(handoff.second.load(Acquire)).1 != copied);
         }
     }
 }
 
-/// How far the second meta lane is: the first lane moves its table entries
-/// into place behind it.
-#[derive(Default)]
-struct Handoff {
-    /// Entries the second lane has made (stored with Release after them).
-    entered: AtomicU32,
-    /// It has stopped, however: `entered` no longer changes.
-    finished: AtomicBool,
+/// Spins until `ready`, yielding now and then (the other lane may share
+/// this CPU).
+fn wait_until(ready: impl Fn() -> bool) {
+    let mut spins = 0u32;
+    while !ready() {
+        spins += 1;
+        if spins % 64 == 0 {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
 }
 
+/// A lane's progress as one word: the next record's position and id.
+fn pack(pos: u32, id: u32) -> u64 {
+    (pos as u64) << 32 | id as u64
+}
+
+fn unpack(w: u64) -> (u32, u32) {
+    ((w >> 32) as u32, w as u32)
+}
+
+/// Where the two meta lanes are, and who moves the second lane's entries
+/// into the table.
+struct Handoff {
+    /// The first lane's last checkpoint ([`pack`]ed position and id).
+    first: AtomicU64,
+    /// The second lane's: its position and how many entries it made
+    /// (stored with Release after them).
+    second: AtomicU64,
+    /// The second lane has stopped, however: `second` no longer changes.
+    finished: AtomicBool,
+    /// [`NOBODY`], [`FIRST_LANE`], [`SECOND_LANE`], [`SECOND_LANE_DONE`].
+    mover: AtomicU8,
+    /// Where the second lane put its entries, once done.
+    base: AtomicU32,
+}
+
+const NOBODY: u8 = 0;
+const FIRST_LANE: u8 = 1;
+const SECOND_LANE: u8 = 2;
+const SECOND_LANE_DONE: u8 = 3;
+
 impl Handoff {
-    /// Tells the first lane how far the second got every this many records.
+    /// Each lane tells the other how far it got every this many records.
     const EVERY: u32 = 1024;
+
+    fn new() -> Handoff {
+        Handoff {
+            first: AtomicU64::new(pack(0, 1)),
+            second: AtomicU64::new(0),
+            finished: AtomicBool::new(false),
+            mover: AtomicU8::new(NOBODY),
+            base: AtomicU32::new(0),
+        }
+    }
 
     /// Sets `finished` when dropped, a panic included (the first lane would
     /// wait for ever otherwise).
@@ -707,20 +816,16 @@ struct Run {
 
 impl Run {
     /// Checks records from `next_pos` until the first that starts at or past
-    /// `stop` (or the end of the section), entering each in `table`.
-    fn check(&mut self, btf: &Btf<'_>, profile: &Profile, stop: u32, table: &Table) -> Result<(), Failure> {
-        self.check_handing_off(btf, profile, stop, table, None)
-    }
-
-    /// [`Run::check`], telling `handoff` (when given) how many ids are in
-    /// `table` every [`Handoff::EVERY`] records.
-    fn check_handing_off(
+    /// `stop` (or the end of the section), entering each in `table` and
+    /// telling `progress` (when given) where it is every
+    /// [`Handoff::EVERY`] records ([`pack`]ed position and next id).
+    fn check_telling(
         &mut self,
         btf: &Btf<'_>,
         profile: &Profile,
         stop: u32,
         table: &Table,
-        handoff: Option<&Handoff>,
+        progress: Option<&AtomicU64>,
     ) -> Result<(), Failure> {
         let mut cursor = btf.cursor().starting_at(self.next_pos);
         // Locals in the loop; the fields are brought up to date once.
@@ -770,8 +875,8 @@ impl Run {
             }
             id = id.wrapping_add(1);
             if id % Handoff::EVERY == 0 {
-                if let Some(h) = handoff {
-                    h.entered.store(id, Release);
+                if let Some(p) = progress {
+                    p.store(pack(cursor.pos(), id), Release);
                 }
             }
         };
@@ -802,6 +907,40 @@ mod tests {
     use super::*;
     use crate::builder::BtfBuilder;
     use crate::verify::{verify, Options, Threads, Verification};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// The first meta lane (the calling thread) waits this long once
+        /// at the second lane's start, so that the second lane is done
+        /// first and moves its entries itself.
+        static DAWDLE: Cell<u64> = const { Cell::new(0) };
+        /// Whether the second lane had placed its entries where the first
+        /// lane found it had moved them (`None`: the first lane moved them).
+        pub(super) static PLACED_BY_SECOND: Cell<Option<bool>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn dawdle() {
+        let ms = DAWDLE.with(Cell::get);
+        if ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+
+    #[test]
+    fn the_second_lane_places_its_entries_when_it_is_done_first() {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        for i in 0..3000 {
+            let p = b.ptr(int);
+            b.typedef(&format!("t{i}"), p);
+        }
+        let blob = b.build();
+        DAWDLE.with(|d| d.set(20));
+        let v = assert_same_on_two_lanes(&blob, Profile::LINUX_6_18);
+        DAWDLE.with(|d| d.set(0));
+        assert!(v.accepted(), "{:?}", v.failure);
+        assert_eq!(PLACED_BY_SECOND.with(Cell::get), Some(true));
+    }
 
     fn on(blob: &[u8], profile: Profile, threads: Threads) -> Verification<'_> {
         verify(
