@@ -1,5 +1,5 @@
 //! The log `BPF_BTF_LOAD` writes at any non-zero level, rebuilt from the
-//! blob and the [`Failure`] alone.
+//! blob and the [`Failure`](crate::verify::Failure) alone.
 //!
 //! The kernel prints as it checks: the header dump, then every type's line
 //! (and member/value/entry lines) as the meta pass accepts it, then the first

@@ -1,5 +1,5 @@
 //! Zero-copy views of a BTF blob: header, type records and their tails, the
-//! string section. Facts only: every judgement lives in [`crate::verify`].
+//! string section. Facts only: every judgement lives in [`crate::verify`](mod@crate::verify).
 
 pub mod header;
 pub mod kind;

@@ -196,7 +196,7 @@ impl Slot {
 pub struct SlotTable(IdWords<AtomicU64>);
 
 impl SlotTable {
-    /// A table for ids below `n`; see [`IdWords::for_ids`] for what it
+    /// A table for ids below `n`; see `IdWords::for_ids` for what it
     /// holds before it is written.
     pub fn for_ids(n: usize) -> SlotTable {
         SlotTable(IdWords::for_ids(n))

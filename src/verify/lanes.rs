@@ -5,7 +5,7 @@
 //! the time does.
 //!
 //! The caller runs the first half of every join; the second goes to one
-//! worker thread per process ([`Worker`], a one-thread rayon pool that
+//! worker thread per process (`Worker`, a one-thread rayon pool that
 //! sleeps between joins), which a verification claims for its duration and
 //! keeps off the caller's CPU. A verification that finds the worker claimed
 //! by another starts a scoped thread per join instead.

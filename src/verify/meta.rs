@@ -521,8 +521,8 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
 /// past the middle on, numbering them from 0 in a table of its own, while
 /// the first checks those before it. Once the first lane arrives exactly
 /// there, the guess is confirmed and the second lane's entries follow the
-/// first's (moved in by whichever lane is free first: [`Table::take_second`],
-/// [`Table::place_second_early`]); if it steps over the guess, or the second
+/// first's (moved in by whichever lane is free first: `Table::take_second`,
+/// `Table::place_second_early`); if it steps over the guess, or the second
 /// lane found a failure, the first lane carries on alone from where it is,
 /// so the answer is the one record order gives either way.
 pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Result<(), Failure> {
