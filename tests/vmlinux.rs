@@ -58,6 +58,78 @@ fn vmlinux_is_the_same_on_one_and_two_threads() {
     );
 }
 
+/// vmlinux with a few bits flipped, mostly in the second half of its type
+/// section (the second meta lane's, and the prototypes the second resolve
+/// lane checks): one thread and two give the same failure, notes, level-1
+/// log (every tenth blob; the last line always), record positions and,
+/// where accepted, type table.
+#[test]
+fn mutated_vmlinux_is_the_same_on_one_and_two_threads() {
+    let Some(blob) = vmlinux_blob() else { return };
+    let word = |at: usize| u32::from_le_bytes(blob[at..at + 4].try_into().expect("header"));
+    let (hdr_len, type_off, type_len) = (word(4) as usize, word(8) as usize, word(12) as usize);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut rejected = 0;
+    for i in 0..60 {
+        let mut b = blob.clone();
+        for _ in 0..1 + next() % 3 {
+            let permille = if next() % 4 == 0 {
+                next() % 1000
+            } else {
+                500 + next() % 500
+            };
+            let at = hdr_len + type_off + (type_len as u64 * permille / 1000) as usize;
+            b[at] ^= 1 << (next() % 8);
+        }
+        let on = |threads| {
+            verify::verify(
+                &b,
+                &Options {
+                    threads,
+                    ..Options::default()
+                },
+            )
+        };
+        let (one, two) = (on(Threads::One), on(Threads::Two));
+        rejected += usize::from(!one.accepted());
+        assert_eq!(one.failure, two.failure, "blob {i}");
+        assert_eq!(one.notes, two.notes, "blob {i}");
+        assert_eq!(
+            kernel_log::last_line(&one),
+            kernel_log::last_line(&two),
+            "blob {i}"
+        );
+        if i % 10 == 0 {
+            assert!(
+                kernel_log::render(&one) == kernel_log::render(&two),
+                "blob {i}: logs differ"
+            );
+        }
+        let (b1, b2) = (
+            one.btf.as_ref().expect("sections"),
+            two.btf.as_ref().expect("sections"),
+        );
+        assert!(
+            b1.positions.iter().eq(b2.positions.iter()),
+            "blob {i}: positions differ"
+        );
+        if one.accepted() {
+            assert!(
+                b1.slots.iter().eq(b2.slots.iter()),
+                "blob {i}: type tables differ"
+            );
+        }
+    }
+    // Most flips break something; the comparison covers both outcomes.
+    assert!(rejected > 10 && rejected < 60, "{rejected} of 60 rejected");
+}
+
 #[test]
 fn vmlinux_log_matches_the_live_kernel() {
     let Some(blob) = vmlinux_blob() else { return };
