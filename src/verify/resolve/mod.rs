@@ -16,7 +16,7 @@ use super::error::{errno, Check, Failure, Site, Stage};
 use super::meta::{member_bit_offset, member_bitfield_size, roundup_bytes};
 use crate::profile::{Features, Profile};
 use crate::raw::{Kind, Member, TypeRecord};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::Acquire, Ordering::Release};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
@@ -61,7 +61,8 @@ pub struct Resolver<'b, 'a> {
 }
 
 /// How far the first lane's `btf_check_all_types()` loop has got, for the
-/// FUNC_PROTO checks the second lane makes behind it.
+/// FUNC_PROTO checks the second lane makes behind it, and which lane checks
+/// the backward-only prototypes of each chunk of [`PUBLISH_EVERY`] ids.
 #[derive(Debug)]
 pub struct Progress {
     /// Every id below it has had its turn (stores published with Release,
@@ -69,18 +70,39 @@ pub struct Progress {
     next: AtomicU32,
     /// The loop has ended; `next` is then the id it failed at, or the end.
     done: AtomicBool,
-    /// The prototypes left to the second lane are those before this id.
-    cut: u32,
+    /// Per chunk: [`UNCLAIMED`], [`FIRST_LANE`] or [`SECOND_LANE`]. The
+    /// first lane claims a chunk as it enters it; the second owns the
+    /// first `share` of them from the start and may claim any other the
+    /// first has not entered yet.
+    owner: Vec<AtomicU8>,
 }
+
+const UNCLAIMED: u8 = 0;
+const FIRST_LANE: u8 = 1;
+const SECOND_LANE: u8 = 2;
 
 impl Progress {
     /// Progress for a table of `nr_types`: the second lane takes the
     /// prototypes in the first `share` of the ids.
     pub fn new(nr_types: u32, share: f64) -> Progress {
+        let chunks = nr_types / PUBLISH_EVERY + 1;
+        let cut = (nr_types as f64 * share) as u32 / PUBLISH_EVERY;
         Progress {
             next: AtomicU32::new(0),
             done: AtomicBool::new(false),
-            cut: (nr_types as f64 * share) as u32,
+            owner: (0..chunks)
+                .map(|c| AtomicU8::new(if c < cut { SECOND_LANE } else { UNCLAIMED }))
+                .collect(),
+        }
+    }
+
+    /// `lane` claims the chunk of `id` unless it is claimed already;
+    /// returns its owner.
+    fn claim(&self, id: u32, lane: u8) -> u8 {
+        let owner = &self.owner[(id / PUBLISH_EVERY) as usize];
+        match owner.compare_exchange(UNCLAIMED, lane, Acquire, Acquire) {
+            Ok(_) => lane,
+            Err(other) => other,
         }
     }
 
@@ -119,10 +141,12 @@ impl Progress {
 const PUBLISH_EVERY: u32 = 1024;
 
 /// The share of the ids whose backward-only prototypes the second lane
-/// checks. Its checks cost it about 1.8 times what they cost the first
-/// lane (the slots they read were last written on the other core), and it
-/// starts them after the type-tag and struct-metas passes; at 7/10 both
-/// lanes take ~3.1 ms on vmlinux (all of them: 3.0 against 4.1 ms).
+/// owns from the start (it claims more chunks once it has caught up). Its
+/// checks cost it about 1.8 times what they cost the first lane (the slots
+/// they read were last written on the other core), and it starts them
+/// after the type-tag and struct-metas passes; at 7/10 both lanes took
+/// ~3.1 ms on vmlinux (all of them: 3.0 against 4.1 ms) before it could
+/// claim more.
 pub const SECOND_LANE_PROTOS: f64 = 0.7;
 
 mod externs;
@@ -196,17 +220,22 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// id whose turn failed.
     fn check_types(&mut self, stopped_at: &mut u32) -> Result<(), Failure> {
         let funcs_resolve = self.features.contains(Features::FUNC_RESOLVE);
-        let cut = self.progress.map_or(0, |p| p.cut);
+        // Whether the second lane checks this chunk's backward-only
+        // prototypes.
+        let mut shared = false;
         for id in self.btf.ids() {
-            if id % PUBLISH_EVERY == 0 {
+            if id % PUBLISH_EVERY == 0 || id == 1 {
                 if let Some(progress) = self.progress {
                     progress.publish(id);
+                    #[cfg(test)]
+                    tests::dawdle_before(id);
+                    shared = progress.claim(id, FIRST_LANE) == SECOND_LANE;
                 }
             }
             let slot = self.btf.slots.at(id);
             let turn = match slot.kind() {
                 // Checked on the second lane: see `check_backward_protos`.
-                Kind::FUNC_PROTO if id < cut && !slot.refers_past(id) => Ok(()),
+                Kind::FUNC_PROTO if shared && !slot.refers_past(id) => Ok(()),
                 Kind::FUNC_PROTO => self.func_proto_check(id, slot),
                 Kind::FUNC if !funcs_resolve => self.func_check(id),
                 k if self.needs_resolve(k) && !slot.is_resolved() => self.resolve(id, slot),
@@ -230,9 +259,20 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// have read in its turn, and changes nothing the first lane does.
     /// Prototypes at or past the id where the first lane failed are not
     /// checked; a failure here comes before that one.
+    ///
+    /// It checks the chunks it owns from the start, and once it has caught
+    /// up, claims chunks the first lane has not entered yet: the lanes end
+    /// within a chunk of each other.
     pub fn check_backward_protos(&mut self, progress: &Progress) -> Result<(), Failure> {
         self.walks = false;
-        for id in 1..progress.cut.min(self.btf.nr_types()) {
+        let mut mine = false;
+        for id in self.btf.ids() {
+            if id % PUBLISH_EVERY == 0 || id == 1 {
+                mine = progress.claim(id, SECOND_LANE) == SECOND_LANE;
+            }
+            if !mine {
+                continue;
+            }
             let slot = self.btf.slots.at(id);
             if slot.kind() != Kind::FUNC_PROTO || slot.refers_past(id) {
                 continue;
@@ -1044,4 +1084,63 @@ fn int_bits_fit(size: u32, bit_off: u32, bits: u32) -> Result<(), Check> {
         return Err(Check::MemberExceedsSize);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PUBLISH_EVERY;
+    use crate::builder::BtfBuilder;
+    use crate::profile::Profile;
+    use crate::verify::{verify, Check, Options, Site, Threads};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// The first resolve lane (the calling thread) waits before it
+        /// claims the chunk that starts at this id, so that the second lane,
+        /// done with its own, claims it first.
+        static DAWDLE_BEFORE: Cell<u32> = const { Cell::new(0) };
+    }
+
+    pub(super) fn dawdle_before(id: u32) {
+        if id != 0 && DAWDLE_BEFORE.with(Cell::get) == id {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_chunk_the_second_lane_claims_ahead_is_checked_there() {
+        // ~3,100 types: the second lane owns chunks 0 and 1 from the start
+        // (7/10 of the ids); chunk 2 goes to whichever lane claims it
+        // first. A prototype there with a FWD parameter (declared before
+        // it, so backward-only) is rejected.
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        let fwd = b.fwd("opaque", false);
+        while b.next_id() < 2 * PUBLISH_EVERY + 100 {
+            b.func_proto(int, &[("x", int)]);
+        }
+        let bad = b.func_proto(int, &[("x", int), ("o", fwd)]);
+        while b.next_id() < 3 * PUBLISH_EVERY {
+            b.func_proto(int, &[("x", int)]);
+        }
+        let blob = b.build();
+        let on = |threads| {
+            verify(
+                &blob,
+                &Options {
+                    profile: Profile::LINUX_6_18,
+                    threads,
+                    ..Options::default()
+                },
+            )
+        };
+        let one = on(Threads::One);
+        let failure = one.failure.expect("rejected");
+        assert_eq!(failure.check, Check::ArgInvalid { arg: 2 });
+        assert_eq!(failure.site, Site::Type { id: bad });
+        DAWDLE_BEFORE.with(|d| d.set(2 * PUBLISH_EVERY));
+        let two = on(Threads::Two);
+        DAWDLE_BEFORE.with(|d| d.set(0));
+        assert_eq!(two.failure, one.failure);
+    }
 }
