@@ -36,6 +36,7 @@ pub struct CommonType {
     pub wide: bool,
 }
 
+#[inline]
 fn common(i: &[u8]) -> IResult<&[u8], CommonType> {
     (le_u32, le_u32, le_u32)
         .map(|(name_off, info, size_type)| CommonType {
@@ -89,6 +90,7 @@ impl CommonType {
 
     /// Tail length this record claims (fixed + vlen elements), for a kind
     /// the kernel knows.
+    #[inline]
     pub fn tail_len(&self) -> Option<u32> {
         self.tail_len_in(&Shapes::KERNEL)
     }
@@ -171,6 +173,7 @@ pub struct TypeRecord<'a> {
 impl<'a> TypeRecord<'a> {
     /// Reads the record at `pos` of a type section whose records were already
     /// walked (the tail is known to be present). `None` otherwise.
+    #[inline]
     pub fn at(types: &'a [u8], pos: u32) -> Option<TypeRecord<'a>> {
         let start = pos as usize;
         let common = CommonType::parse(types.get(start..)?)?;
@@ -197,18 +200,22 @@ impl<'a> TypeRecord<'a> {
         self.common.name_off
     }
     /// Total record length.
+    #[inline]
     pub fn len(&self) -> u32 {
         COMMON_LEN + self.tail.len() as u32
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
         false
     }
 
     /// INT's `int_data` word.
+    #[inline]
     pub fn int_data(&self) -> u32 {
         u32_at(self.tail, 0)
     }
     /// ARRAY's `struct btf_array`.
+    #[inline]
     pub fn array(&self) -> Array {
         Array {
             elem_type: u32_at(self.tail, 0),
@@ -217,14 +224,17 @@ impl<'a> TypeRecord<'a> {
         }
     }
     /// VAR's `linkage` word.
+    #[inline]
     pub fn var_linkage(&self) -> u32 {
         u32_at(self.tail, 0)
     }
     /// DECL_TAG's `component_idx`.
+    #[inline]
     pub fn component_idx(&self) -> i32 {
         u32_at(self.tail, 0) as i32
     }
     /// FUNC_ADDR's tail (the `func-addr` proposal).
+    #[inline]
     pub fn func_addr(&self) -> FuncAddr {
         FuncAddr {
             addr: u32_at(self.tail, 0) as u64 | (u32_at(self.tail, 4) as u64) << 32,
@@ -241,6 +251,7 @@ impl<'a> TypeRecord<'a> {
             offset: u32_at(self.tail, o + 8),
         }
     }
+    #[inline]
     pub fn members(&self) -> impl Iterator<Item = Member> + 'a {
         let rec = *self;
         (0..self.vlen() as usize).map(move |i| rec.member(i))
@@ -254,6 +265,7 @@ impl<'a> TypeRecord<'a> {
             type_id: u32_at(self.tail, o + 4),
         }
     }
+    #[inline]
     pub fn params(&self) -> impl Iterator<Item = Param> + 'a {
         let rec = *self;
         (0..self.vlen() as usize).map(move |i| rec.param(i))
@@ -277,6 +289,7 @@ impl<'a> TypeRecord<'a> {
             }
         }
     }
+    #[inline]
     pub fn enumerators(&self) -> impl Iterator<Item = Enumerator> + 'a {
         let rec = *self;
         (0..self.vlen() as usize).map(move |i| rec.enumerator(i))
@@ -291,12 +304,14 @@ impl<'a> TypeRecord<'a> {
             size: u32_at(self.tail, o + 8),
         }
     }
+    #[inline]
     pub fn secinfos(&self) -> impl Iterator<Item = SecInfo> + 'a {
         let rec = *self;
         (0..self.vlen() as usize).map(move |i| rec.secinfo(i))
     }
 
     /// Byte offset, inside the record, of vlen element `i`.
+    #[inline]
     pub fn element_pos(&self, i: usize) -> u32 {
         let t = self.kind().tail().unwrap_or(super::kind::Tail {
             fixed: 0,
@@ -318,10 +333,12 @@ pub struct RecordCursor<'a> {
 
 impl<'a> RecordCursor<'a> {
     /// A cursor that sizes records with the kernel's kind table.
+    #[inline]
     pub fn new(types: &'a [u8]) -> Self {
         RecordCursor::with_shapes(types, Shapes::KERNEL)
     }
     /// A cursor that sizes records with `shapes`.
+    #[inline]
     pub fn with_shapes(types: &'a [u8], shapes: Shapes) -> Self {
         RecordCursor {
             types,
@@ -331,24 +348,36 @@ impl<'a> RecordCursor<'a> {
     }
     /// The same cursor moved to `pos`, which must be a record start (or the
     /// end) found by an earlier walk.
+    #[inline]
     pub fn starting_at(mut self, pos: u32) -> Self {
         self.pos = (pos as usize).min(self.types.len());
         self
     }
     /// Offset of the next record inside the type section.
+    #[inline]
     pub fn pos(&self) -> u32 {
         self.pos as u32
     }
     /// Bytes left in the type section.
+    #[inline]
     pub fn left(&self) -> u32 {
         (self.types.len() - self.pos) as u32
     }
+    #[inline]
     pub fn at_end(&self) -> bool {
         self.pos >= self.types.len()
     }
     /// The common header of the next record, if 12 bytes remain.
+    #[inline]
     pub fn peek_common(&self) -> Option<CommonType> {
-        CommonType::parse(&self.types[self.pos..]).map(|c| c.with_wide(self.shapes.wide_info()))
+        // The meta pass's per-record read: three words, no parser
+        // combinator (whose inlining decided this loop's speed).
+        (self.left() >= COMMON_LEN).then(|| CommonType {
+            name_off: u32_at(self.types, self.pos),
+            info: u32_at(self.types, self.pos + 4),
+            size_type: u32_at(self.types, self.pos + 8),
+            wide: self.shapes.wide_info(),
+        })
     }
     /// The next record if it is whole (known kind, tail present), moving
     /// past it; `None` at the end or at a record that cannot be read whole.
@@ -363,29 +392,37 @@ impl<'a> RecordCursor<'a> {
 
     /// Moves past whole records until the cursor is at or past `at` (or the
     /// end), counting them; `None` at a record that cannot be sized whole
-    /// (where [`RecordCursor::next_whole`] stops). Reads only `info`.
+    /// (where [`RecordCursor::next_whole`] stops). Reads only headers.
     pub fn skip_until(&mut self, at: u32) -> Option<u32> {
-        let len = self.types.len();
         let mut skipped = 0u32;
-        while self.pos < at as usize && self.pos < len {
-            if len - self.pos < COMMON_LEN as usize {
-                return None;
-            }
-            let common = CommonType {
-                name_off: 0,
-                info: u32_at(self.types, self.pos + 4),
-                size_type: 0,
-                wide: self.shapes.wide_info(),
-            };
-            let tail = common.tail_len_in(&self.shapes)? as usize;
-            let end = self.pos + COMMON_LEN as usize + tail;
-            if end > len {
-                return None;
-            }
-            self.pos = end;
+        while self.pos < at as usize && self.pos < self.types.len() {
+            self.pos = self.whole_record_end(self.pos, |_| true)?;
             skipped += 1;
         }
         Some(skipped)
+    }
+
+    /// Where the record at `pos` ends, if it is whole: its header fits, its
+    /// kind is known and its tail fits. `header_ok` may reject it first,
+    /// from its header alone. Reads no tail.
+    #[inline]
+    fn whole_record_end(&self, pos: usize, header_ok: impl Fn(&CommonType) -> bool) -> Option<usize> {
+        let len = self.types.len();
+        if len - pos < COMMON_LEN as usize {
+            return None;
+        }
+        let common = CommonType {
+            name_off: u32_at(self.types, pos),
+            info: u32_at(self.types, pos + 4),
+            size_type: 0,
+            wide: self.shapes.wide_info(),
+        };
+        if !header_ok(&common) {
+            return None;
+        }
+        let tail = common.tail_len_in(&self.shapes)? as usize;
+        let end = pos + COMMON_LEN as usize + tail;
+        (end <= len).then_some(end)
     }
 
     /// A guess at a record start at or past `at`: the first 4-byte aligned
@@ -406,29 +443,14 @@ impl<'a> RecordCursor<'a> {
         let len = self.types.len();
         let from = (at as usize).next_multiple_of(4);
         let to = len.min(from.saturating_add(window as usize));
+        let looks_right = |c: &CommonType| c.info & !info_mask == 0 && c.kind().0 != 0 && name_ok(c.name_off);
         (from..to).step_by(4).find_map(|start| {
             let mut pos = start;
             for _ in 0..chain {
                 if pos == len {
                     break;
                 }
-                if len - pos < COMMON_LEN as usize {
-                    return None;
-                }
-                let common = CommonType {
-                    name_off: u32_at(self.types, pos),
-                    info: u32_at(self.types, pos + 4),
-                    size_type: 0,
-                    wide: self.shapes.wide_info(),
-                };
-                if common.info & !info_mask != 0 || common.kind().0 == 0 || !name_ok(common.name_off) {
-                    return None;
-                }
-                let tail = common.tail_len_in(&self.shapes)? as usize;
-                if len - pos - (COMMON_LEN as usize) < tail {
-                    return None;
-                }
-                pos += COMMON_LEN as usize + tail;
+                pos = self.whole_record_end(pos, looks_right)?;
             }
             Some(start as u32)
         })
@@ -450,6 +472,7 @@ impl<'a> RecordCursor<'a> {
 
     /// Takes the record at the cursor with a tail of `tail_len` bytes
     /// (the caller has checked they are there) and moves past it.
+    #[inline]
     pub fn take(&mut self, common: CommonType, tail_len: u32) -> TypeRecord<'a> {
         let start = self.pos + COMMON_LEN as usize;
         let end = start + tail_len as usize;

@@ -222,9 +222,11 @@ impl<'b, 'a> Resolver<'b, 'a> {
         let funcs_resolve = self.features.contains(Features::FUNC_RESOLVE);
         // Whether the second lane checks this chunk's backward-only
         // prototypes.
-        let mut shared = false;
+        let mut shared = self
+            .progress
+            .is_some_and(|p| p.claim(0, FIRST_LANE) == SECOND_LANE);
         for id in self.btf.ids() {
-            if id % PUBLISH_EVERY == 0 || id == 1 {
+            if id % PUBLISH_EVERY == 0 {
                 if let Some(progress) = self.progress {
                     progress.publish(id);
                     #[cfg(test)]
@@ -265,22 +267,21 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// within a chunk of each other.
     pub fn check_backward_protos(&mut self, progress: &Progress) -> Result<(), Failure> {
         self.walks = false;
-        let mut mine = false;
-        for id in self.btf.ids() {
-            if id % PUBLISH_EVERY == 0 || id == 1 {
-                mine = progress.claim(id, SECOND_LANE) == SECOND_LANE;
-            }
-            if !mine {
+        let nr_types = self.btf.nr_types();
+        'chunks: for first in (0..nr_types).step_by(PUBLISH_EVERY as usize) {
+            if progress.claim(first, SECOND_LANE) != SECOND_LANE {
                 continue;
             }
-            let slot = self.btf.slots.at(id);
-            if slot.kind() != Kind::FUNC_PROTO || slot.refers_past(id) {
-                continue;
+            for id in first.max(1)..nr_types.min(first + PUBLISH_EVERY) {
+                let slot = self.btf.slots.at(id);
+                if slot.kind() != Kind::FUNC_PROTO || slot.refers_past(id) {
+                    continue;
+                }
+                if !progress.wait_past(id) {
+                    break 'chunks;
+                }
+                self.func_proto_check(id, slot)?;
             }
-            if !progress.wait_past(id) {
-                break;
-            }
-            self.func_proto_check(id, slot)?;
         }
         Ok(())
     }
