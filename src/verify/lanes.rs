@@ -212,6 +212,20 @@ impl Drop for Claim {
     }
 }
 
+/// Spins until `ready`, yielding now and then: one lane waiting for the
+/// other, which may share this CPU.
+pub(crate) fn wait_until(ready: impl Fn() -> bool) {
+    let mut spins = 0u32;
+    while !ready() {
+        spins += 1;
+        if spins % 64 == 0 {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
 /// CPU placement of the two lanes' threads (Linux; elsewhere nothing is
 /// placed). Failures are ignored: placement only affects speed.
 #[cfg(target_os = "linux")]

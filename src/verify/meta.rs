@@ -6,7 +6,7 @@
 
 use super::btf::{Btf, PositionTable, Slot, SlotTable, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
-use super::lanes::Lanes;
+use super::lanes::{wait_until, Lanes};
 use super::names::{is_printable, is_section_name};
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
@@ -734,20 +734,6 @@ impl Table {
                 return;
             }
             wait_until(|| handoff.finished.load(Acquire) || unpack(handoff.second.load(Acquire)).1 != copied);
-        }
-    }
-}
-
-/// Spins until `ready`, yielding now and then (the other lane may share
-/// this CPU).
-fn wait_until(ready: impl Fn() -> bool) {
-    let mut spins = 0u32;
-    while !ready() {
-        spins += 1;
-        if spins % 64 == 0 {
-            std::thread::yield_now();
-        } else {
-            std::hint::spin_loop();
         }
     }
 }

@@ -118,22 +118,9 @@ impl Progress {
     /// Waits until `id` has had its turn (true) or the loop has stopped
     /// before it (false).
     fn wait_past(&self, id: u32) -> bool {
-        let mut spins = 0u32;
-        loop {
-            if id < self.next.load(Acquire) {
-                return true;
-            }
-            if self.done.load(Acquire) {
-                return id < self.next.load(Acquire);
-            }
-            spins += 1;
-            if spins % 64 == 0 {
-                // Do not starve the first lane where it shares a CPU.
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
-        }
+        super::lanes::wait_until(|| id < self.next.load(Acquire) || self.done.load(Acquire));
+        // Once done, `next` is where the loop stopped.
+        id < self.next.load(Acquire)
     }
 }
 
