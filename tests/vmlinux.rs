@@ -53,6 +53,10 @@ fn vmlinux_is_the_same_on_one_and_two_threads() {
     // Kinds, targets and resolve results, type by type.
     assert!(b1.slots.iter().eq(b2.slots.iter()), "type tables differ");
     assert!(
+        b1.resolution.iter().eq(b2.resolution.iter()),
+        "resolve results differ"
+    );
+    assert!(
         kernel_log::render(&one) == kernel_log::render(&two),
         "logs differ"
     );
@@ -123,6 +127,10 @@ fn mutated_vmlinux_is_the_same_on_one_and_two_threads() {
             assert!(
                 b1.slots.iter().eq(b2.slots.iter()),
                 "blob {i}: type tables differ"
+            );
+            assert!(
+                b1.resolution.iter().eq(b2.resolution.iter()),
+                "blob {i}: resolve results differ"
             );
         }
     }

@@ -18,29 +18,27 @@ pub enum VisitState {
 }
 
 /// A kept type as the passes after meta look it up by id: its kind, its
-/// `size`/`type` word and the resolve results (`btf->resolved_ids/sizes`),
-/// in 8 bytes so that vmlinux's whole table (126k types, 1 MB) stays in the
-/// L2 cache while the resolver jumps from id to id. The record itself is
-/// read from the blob only when its tail is needed.
+/// `size`/`type` word and the facts the meta pass noted, in 8 bytes so that
+/// vmlinux's whole table (126k types, 1 MB) stays in the L2 cache while the
+/// resolver jumps from id to id. The record itself is read from the blob
+/// only when its tail is needed. What resolving finds goes to a
+/// [`ResolveTable`] of its own, except an ARRAY's total size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
     /// `size` for sized kinds, `type` for referring kinds. An ARRAY's own
     /// word must be 0 (meta checks it), so the resolved array size goes here.
     size_type: u32,
-    /// Kind (bits 0-4), visit state (5-6), [`Slot::FLAG`] (7),
-    /// [`Slot::NAMES_OK`] (8), resolved id (12-31). INTs and FUNC_PROTOs
-    /// are never resolved, so their field holds what later checks would
-    /// otherwise read the record for: an INT's bit count (bits 12-19) and
-    /// bit offset (20-27), a FUNC_PROTO's highest type id
-    /// ([`Slot::refers_past`]).
+    /// Kind (bits 0-4), [`Slot::FLAG`] (7), [`Slot::NAMES_OK`] (8), and in
+    /// bits 12-31 what later checks would otherwise read the record for:
+    /// an INT's bit count (bits 12-19) and bit offset (20-27), a
+    /// FUNC_PROTO's highest type id ([`Slot::refers_past`]).
     bits: u32,
 }
 
 const KIND_MASK: u32 = 0x1f;
-const STATE_SHIFT: u32 = 5;
-const RID_SHIFT: u32 = 12;
-/// Largest id the resolved-id field holds (the 6.18 table cap is 0xfffff).
-pub const MAX_SLOT_ID: u32 = (1 << (32 - RID_SHIFT)) - 1;
+const DATA_SHIFT: u32 = 12;
+/// Largest id a slot's data field holds (the 6.18 table cap is 0xfffff).
+pub const MAX_SLOT_ID: u32 = (1 << (32 - DATA_SHIFT)) - 1;
 
 impl Slot {
     pub const VOID: Slot = Slot {
@@ -81,7 +79,7 @@ impl Slot {
         let bits = int_data & 0xff;
         let offset = (int_data >> 16) & 0xff;
         let mut slot = Slot::new(Kind::INT, size, is_regular_int_data(int_data));
-        slot.bits |= (bits | offset << 8) << RID_SHIFT;
+        slot.bits |= (bits | offset << 8) << DATA_SHIFT;
         slot
     }
 
@@ -94,7 +92,7 @@ impl Slot {
             slot.bits |= Slot::NAMES_OK;
         }
         // Saturated: an id past the field reads as past every table id.
-        slot.bits |= highest_ref.min(MAX_SLOT_ID) << RID_SHIFT;
+        slot.bits |= highest_ref.min(MAX_SLOT_ID) << DATA_SHIFT;
         slot
     }
 
@@ -103,20 +101,20 @@ impl Slot {
     /// for ids too high for the slot to tell).
     #[inline]
     pub fn refers_past(self, id: u32) -> bool {
-        let highest = self.bits >> RID_SHIFT;
+        let highest = self.bits >> DATA_SHIFT;
         highest > id || highest == MAX_SLOT_ID
     }
 
     /// An INT's bit count (`BTF_INT_BITS`).
     #[inline]
     pub fn int_bits(self) -> u32 {
-        (self.bits >> RID_SHIFT) & 0xff
+        (self.bits >> DATA_SHIFT) & 0xff
     }
 
     /// An INT's bit offset (`BTF_INT_OFFSET`).
     #[inline]
     pub fn int_offset(self) -> u32 {
-        (self.bits >> (RID_SHIFT + 8)) & 0xff
+        (self.bits >> (DATA_SHIFT + 8)) & 0xff
     }
 
     #[inline]
@@ -139,22 +137,6 @@ impl Slot {
     pub fn names_ok(self) -> bool {
         self.bits & Slot::NAMES_OK != 0
     }
-    #[inline]
-    pub fn state(self) -> VisitState {
-        match (self.bits >> STATE_SHIFT) & 3 {
-            0 => VisitState::NotVisited,
-            1 => VisitState::Visited,
-            _ => VisitState::Resolved,
-        }
-    }
-    #[inline]
-    pub fn is_resolved(self) -> bool {
-        self.state() == VisitState::Resolved
-    }
-    #[inline]
-    pub fn resolved_id(self) -> u32 {
-        self.bits >> RID_SHIFT
-    }
     /// The resolved size: an array's total, 0 for every other kind.
     #[inline]
     pub fn resolved_size(self) -> u32 {
@@ -171,20 +153,84 @@ impl Slot {
         matches!(self.kind(), Kind(0) | Kind::FWD | Kind::FUNC | Kind::FUNC_PROTO)
     }
 
+    /// An ARRAY's slot once resolved: its total size where the record's
+    /// (zero) `size` word was.
     #[inline]
-    pub fn set_state(&mut self, state: VisitState) {
-        self.bits = self.bits & !(3 << STATE_SHIFT) | (state as u32) << STATE_SHIFT;
-    }
-    /// Records a finished walk; `resolved_size` only means something (and
-    /// is only non-zero) for arrays.
-    #[inline]
-    pub fn set_resolved(&mut self, resolved_id: u32, resolved_size: u32) {
-        debug_assert!(resolved_id <= MAX_SLOT_ID);
-        self.bits = self.bits & ((1 << RID_SHIFT) - 1) | resolved_id << RID_SHIFT;
-        if self.kind() == Kind::ARRAY {
-            self.size_type = resolved_size;
+    pub fn with_array_size(self, size: u32) -> Slot {
+        debug_assert_eq!(self.kind(), Kind::ARRAY);
+        Slot {
+            size_type: size,
+            bits: self.bits,
         }
-        self.set_state(VisitState::Resolved);
+    }
+}
+
+/// What the resolve pass knows of one type: its visit state
+/// (`env->visit_states`, bits 0-1) and, once resolved, its resolved id
+/// (`btf->resolved_ids`, bits 2-31). A fresh table holds `NotVisited`
+/// with resolved id 0 for every id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolution(u32);
+
+impl Resolution {
+    #[inline]
+    pub fn state(self) -> VisitState {
+        match self.0 & 3 {
+            0 => VisitState::NotVisited,
+            1 => VisitState::Visited,
+            _ => VisitState::Resolved,
+        }
+    }
+    #[inline]
+    pub fn is_resolved(self) -> bool {
+        self.state() == VisitState::Resolved
+    }
+    #[inline]
+    pub fn resolved_id(self) -> u32 {
+        self.0 >> 2
+    }
+}
+
+/// The resolve pass's findings by id, apart from the [`SlotTable`]. On two
+/// lanes the second reads slots all through the resolve pass; while the
+/// first wrote its findings into the slots, each of its writes took back a
+/// cache line the other core had read. When the VM's two vCPUs sit far
+/// apart (a core-to-core round trip of 330-380 ns instead of 60-70), that
+/// cost the first lane 1.15 ms of resolve time on vmlinux.
+#[derive(Clone, Debug, Default)]
+pub struct ResolveTable(IdWords<AtomicU32>);
+
+impl ResolveTable {
+    /// A table for ids below `n`, every id `NotVisited`.
+    pub fn for_ids(n: usize) -> ResolveTable {
+        ResolveTable(IdWords::zeroed_for_ids(n))
+    }
+    /// The finding for `id`, `None` past the table.
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<Resolution> {
+        self.0.get(id).map(|w| Resolution(w.load(Relaxed)))
+    }
+    /// The finding for an id in the table.
+    #[inline]
+    pub fn at(&self, id: u32) -> Resolution {
+        Resolution(self.0.at(id).load(Relaxed))
+    }
+    /// Every id's finding in id order, VOID's first.
+    pub fn iter(&self) -> impl Iterator<Item = Resolution> + '_ {
+        self.0.iter().map(|w| Resolution(w.load(Relaxed)))
+    }
+    /// Marks an id in the table as on the walk's stack.
+    #[inline]
+    pub fn set_visited(&self, id: u32) {
+        self.0.at(id).store(VisitState::Visited as u32, Relaxed)
+    }
+    /// Records that an id in the table resolved to `resolved_id`.
+    #[inline]
+    pub fn set_resolved(&self, id: u32, resolved_id: u32) {
+        debug_assert!(resolved_id < 1 << 30);
+        self.0
+            .at(id)
+            .store(resolved_id << 2 | VisitState::Resolved as u32, Relaxed)
     }
 }
 
@@ -290,16 +336,35 @@ impl<A: Pooled> IdWords<A> {
     /// `n` words: a pooled allocation that fits, or a fresh zeroed one
     /// (pages are touched only where words are written).
     fn for_ids(n: usize) -> IdWords<A> {
-        let reused = A::spares().lock().ok().and_then(|mut spares| {
-            let fit = (0..spares.len())
-                .filter(|&i| spares[i].len() >= n)
-                .min_by_key(|&i| spares[i].len())?;
-            Some(spares.swap_remove(fit))
-        });
         IdWords {
-            words: reused.unwrap_or_else(|| bytemuck::allocation::zeroed_vec(n)),
+            words: IdWords::reused(n).unwrap_or_else(|| bytemuck::allocation::zeroed_vec(n)),
             len: n,
         }
+    }
+    /// `n` zero words, written as zeros even when fresh: a page first read
+    /// (by the second lane) and then written (by the first) would take a
+    /// second fault, and a TLB flush on both CPUs.
+    fn zeroed_for_ids(n: usize) -> IdWords<A> {
+        let words = match IdWords::reused(n) {
+            Some(mut words) => {
+                words[..n].fill_with(A::zeroed);
+                words
+            }
+            None => {
+                let mut words = Vec::with_capacity(n);
+                words.resize_with(n, A::zeroed);
+                words
+            }
+        };
+        IdWords { words, len: n }
+    }
+    /// The smallest pooled allocation of at least `n` words.
+    fn reused(n: usize) -> Option<Vec<A>> {
+        let mut spares = A::spares().lock().ok()?;
+        let fit = (0..spares.len())
+            .filter(|&i| spares[i].len() >= n)
+            .min_by_key(|&i| spares[i].len())?;
+        Some(spares.swap_remove(fit))
     }
     #[inline]
     fn get(&self, id: u32) -> Option<&A> {
@@ -317,6 +382,7 @@ impl<A: Pooled> IdWords<A> {
     fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
+
     fn iter(&self) -> std::slice::Iter<'_, A> {
         self.words[..self.len].iter()
     }
@@ -342,17 +408,17 @@ impl<A: Pooled> Clone for IdWords<A> {
 
 impl<A: Pooled> Drop for IdWords<A> {
     fn drop(&mut self) {
-        // Small tables are cheap to make; the pool keeps the two largest
-        // (a verification's own table and its second meta lane's).
+        // Small tables are cheap to make; the pool keeps the largest, as
+        // many as one verification uses at a time.
         if self.words.len() < A::MIN_WORDS {
             return;
         }
         if let Ok(mut spares) = A::spares().lock() {
             spares.push(std::mem::take(&mut self.words));
-            if spares.len() > 2 {
+            if spares.len() > A::KEEP {
                 let smallest = (0..spares.len())
                     .min_by_key(|&i| spares[i].len())
-                    .expect("three spares");
+                    .expect("spares");
                 spares.swap_remove(smallest);
             }
         }
@@ -369,8 +435,10 @@ pub(crate) fn pool_spares(n: usize, bit: bool) {
     let mut positions = AtomicU32::spares().lock().expect("pool");
     slots.clear();
     positions.clear();
-    for _ in 0..2 {
+    for _ in 0..AtomicU64::KEEP {
         slots.push((0..n).map(|_| AtomicU64::new(word)).collect());
+    }
+    for _ in 0..AtomicU32::KEEP {
         positions.push((0..n).map(|_| AtomicU32::new(word as u32)).collect());
     }
 }
@@ -379,11 +447,15 @@ pub(crate) fn pool_spares(n: usize, bit: bool) {
 trait Pooled: bytemuck::Zeroable + Send + Sized + 'static {
     /// Tables smaller than this are not pooled.
     const MIN_WORDS: usize = 4096;
+    /// How many the pool keeps: as many as one verification uses at a time.
+    const KEEP: usize;
     fn spares() -> &'static std::sync::Mutex<Vec<Vec<Self>>>;
     fn copy(&self) -> Self;
 }
 
 impl Pooled for AtomicU64 {
+    /// The slots of the table and of the second meta lane's.
+    const KEEP: usize = 2;
     fn spares() -> &'static std::sync::Mutex<Vec<Vec<AtomicU64>>> {
         static SPARES: std::sync::Mutex<Vec<Vec<AtomicU64>>> = std::sync::Mutex::new(Vec::new());
         &SPARES
@@ -394,6 +466,9 @@ impl Pooled for AtomicU64 {
 }
 
 impl Pooled for AtomicU32 {
+    /// The positions of the table and of the second meta lane's, and the
+    /// resolve table.
+    const KEEP: usize = 3;
     fn spares() -> &'static std::sync::Mutex<Vec<Vec<AtomicU32>>> {
         static SPARES: std::sync::Mutex<Vec<Vec<AtomicU32>>> = std::sync::Mutex::new(Vec::new());
         &SPARES
@@ -420,6 +495,8 @@ pub struct Btf<'a> {
     /// Where each kept type's record starts in the type section
     /// ([`VOID_POS`] for VOID), by id.
     pub positions: PositionTable,
+    /// What the resolve pass found, by id (empty until it starts).
+    pub resolution: ResolveTable,
     /// Records the meta pass walked, including ones dropped by the type cap.
     pub records_walked: u32,
     /// Identifier checks already made on this string section.

@@ -1047,7 +1047,9 @@ mod tests {
             crate::verify::btf::pool_spares(words, bit);
             let v = on(&blob, Profile::LINUX_6_18, threads);
             let btf = v.btf.as_ref().expect("sections");
-            let table: Vec<_> = btf.slots.iter().zip(btf.positions.iter()).collect();
+            let table: Vec<_> = (btf.slots.iter().zip(btf.positions.iter()))
+                .zip(btf.resolution.iter())
+                .collect();
             (v.failure, crate::diag::kernel_log::render(&v), table)
         };
         let clean = outcome(false, Threads::One);

@@ -172,6 +172,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
         strings_start,
         slots: btf::SlotTable::default(),
         positions: btf::PositionTable::default(),
+        resolution: btf::ResolveTable::default(),
         records_walked: 0,
         idents: names::IdentCache::build(strings, lanes),
         shapes,
@@ -193,6 +194,9 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
     };
     let walked = btf.records_walked;
     let kept = btf.nr_types().saturating_sub(1);
+    if result.is_ok() {
+        btf.resolution = btf::ResolveTable::for_ids(btf.nr_types() as usize);
+    }
     v.btf = Some(btf);
     result?;
     if walked > kept {

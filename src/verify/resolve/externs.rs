@@ -58,7 +58,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 return Err(entry_fail(self, i, Check::SecInfoNotVar));
             };
             let slot = self.slot(e.type_id).expect("entry_kind found it");
-            if !self.is_sink(slot.kind()) && !slot.is_resolved() {
+            if !self.is_sink(slot.kind()) && !self.resolved_in_table(e.type_id) {
                 self.set_next_member(i as u32 + 1);
                 return self.push(e.type_id, slot.kind());
             }

@@ -44,7 +44,8 @@ enum Stop {
 
 type Step = Result<(), Stop>;
 
-/// The resolver; its per-type results live in [`Btf::slots`].
+/// The resolver; its per-type results live in [`Btf::resolution`] (an
+/// ARRAY's total size in its slot).
 pub struct Resolver<'b, 'a> {
     btf: &'b Btf<'a>,
     features: Features,
@@ -166,7 +167,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     #[inline]
     fn rid(&self, id: u32) -> u32 {
-        self.btf.slots.at(id).resolved_id()
+        self.btf.resolution.at(id).resolved_id()
     }
 
     #[inline]
@@ -227,7 +228,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 Kind::FUNC_PROTO if shared && !slot.refers_past(id) => Ok(()),
                 Kind::FUNC_PROTO => self.func_proto_check(id, slot),
                 Kind::FUNC if !funcs_resolve => self.func_check(id),
-                k if self.needs_resolve(k) && !slot.is_resolved() => self.resolve(id, slot),
+                k if self.needs_resolve(k) && !self.resolved_in_table(id) => self.resolve(id, slot),
                 _ => Ok(()),
             };
             if let Err(f) = turn {
@@ -243,8 +244,9 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// them, in id order, each once the first lane is past it.
     ///
     /// Such a check starts no walk: when the loop reaches a prototype,
-    /// every type before it that needs resolving has been resolved, and a
-    /// resolved type's slot never changes again. So it reads what it would
+    /// every type before it that needs resolving has been resolved, and
+    /// what was found for a resolved type (its resolution, and an ARRAY's
+    /// size in its slot) never changes again. So it reads what it would
     /// have read in its turn, and changes nothing the first lane does.
     /// Prototypes at or past the id where the first lane failed are not
     /// checked; a failure here comes before that one.
@@ -324,13 +326,13 @@ impl<'b, 'a> Resolver<'b, 'a> {
         } else {
             !self.needs_resolve(nk)
         };
-        if !sink && !n.is_resolved() {
+        if !sink && !self.resolved_in_table(nid) {
             return None;
         }
         if is_ptr && nk.is_modifier() {
             // The PTR behind a resolved modifier would be pushed next.
-            if let (_, Some(r)) = self.id_resolve(nid) {
-                if r.kind() == Kind::PTR && !r.is_resolved() {
+            if let (rid, Some(r)) = self.id_resolve(nid) {
+                if r.kind() == Kind::PTR && !self.resolved_in_table(rid) {
                     return None;
                 }
             }
@@ -368,9 +370,16 @@ impl<'b, 'a> Resolver<'b, 'a> {
         self.failure(check, Site::Type { id }, self.btf.pos(id))
     }
 
+    /// Whether `id` is resolved (false past the table).
     #[inline]
     fn is_resolved(&self, id: u32) -> bool {
-        self.btf.slots.get(id).is_some_and(|s| s.is_resolved())
+        self.btf.resolution.get(id).is_some_and(|r| r.is_resolved())
+    }
+
+    /// [`Self::is_resolved`] for an id known to be in the table.
+    #[inline]
+    fn resolved_in_table(&self, id: u32) -> bool {
+        self.btf.resolution.at(id).is_resolved()
     }
 
     /// `env_type_is_resolve_sink`: whether the walk stops at a type of kind
@@ -388,11 +397,8 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if self.stack.len() == self.depth_limit {
             return Err(Stop::TooDeep);
         }
-        match self.btf.slots.get(id) {
-            Some(mut s) if s.state() == VisitState::NotVisited => {
-                s.set_state(VisitState::Visited);
-                self.btf.slots.set(id, s);
-            }
+        match self.btf.resolution.get(id) {
+            Some(r) if r.state() == VisitState::NotVisited => self.btf.resolution.set_visited(id),
             _ => return Err(Stop::Loop),
         }
         self.stack.push(Vertex { id, next_member: 0 });
@@ -408,9 +414,11 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     fn pop_resolved(&mut self, resolved_id: u32, resolved_size: u32) {
         if let Some(v) = self.stack.pop() {
-            let mut s = self.btf.slots.at(v.id);
-            s.set_resolved(resolved_id, resolved_size);
-            self.btf.slots.set(v.id, s);
+            let s = self.btf.slots.at(v.id);
+            if s.kind() == Kind::ARRAY {
+                self.btf.slots.set(v.id, s.with_array_size(resolved_size));
+            }
+            self.btf.resolution.set_resolved(v.id, resolved_id);
         }
     }
 
@@ -446,7 +454,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if !k.is_modifier() && k != Kind::VAR {
             return None;
         }
-        let rid = t.resolved_id();
+        let rid = self.rid(id);
         let r = self.slot(rid)?;
         if r.is_nosize() {
             return None;
@@ -482,9 +490,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     fn resolve(&mut self, id: u32, slot: Slot) -> Result<(), Failure> {
         match self.direct_target(slot) {
             Some(rid) => {
-                let mut s = slot;
-                s.set_resolved(rid, 0);
-                self.btf.slots.set(id, s);
+                self.btf.resolution.set_resolved(id, rid);
                 Ok(())
             }
             None => self.walk(id),
@@ -555,7 +561,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
 
     /// Push `nid` unless it is a sink or already resolved. `Ok(true)` = pushed.
     fn push_if_needed(&mut self, n: Slot, nid: u32) -> Result<bool, Stop> {
-        if !self.is_sink(n.kind()) && !n.is_resolved() {
+        if !self.is_sink(n.kind()) && !self.resolved_in_table(nid) {
             self.push(nid, n.kind())?;
             return Ok(true);
         }
@@ -568,7 +574,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
         if n.kind().is_modifier() {
             let (rid, r) = self.id_resolve(nid);
             if let Some(r) = r {
-                if r.kind() == Kind::PTR && !self.is_sink(r.kind()) && !r.is_resolved() {
+                if r.kind() == Kind::PTR && !self.is_sink(r.kind()) && !self.resolved_in_table(rid) {
                     self.push(rid, r.kind())?;
                     return Ok(true);
                 }
@@ -591,7 +597,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             return Some(sid);
         }
         let (mut rid, mut r) = (nid, Some(n));
-        if n.is_resolved() {
+        if self.resolved_in_table(nid) {
             (rid, r) = self.id_resolve(nid);
         }
         match r.map(Slot::kind) {
@@ -693,7 +699,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 Some(mt) if !mt.is_nosize() && !mt.kind().is_source_only() => mt,
                 _ => return Err(self.member_fail(&t, v.id, i, m.type_id, Check::MemberTypeInvalid)),
             };
-            if !self.is_sink(mt.kind()) && !mt.is_resolved() {
+            if !self.is_sink(mt.kind()) && !self.resolved_in_table(m.type_id) {
                 self.set_next_member(i as u32 + 1);
                 return self.push(m.type_id, mt.kind());
             }
@@ -884,7 +890,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
                 Some(var) if var.kind() == Kind::VAR => var,
                 _ => return Err(self.fail(Check::SecInfoNotVar, site, pos)),
             };
-            if !self.is_sink(var.kind()) && !var.is_resolved() {
+            if !self.is_sink(var.kind()) && !self.resolved_in_table(e.type_id) {
                 self.set_next_member(i as u32 + 1);
                 return self.push(e.type_id, var.kind());
             }
@@ -1018,7 +1024,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
     /// resolved; then whether `btf_type_id_size` finds it sized.
     #[inline(always)]
     fn is_sized_after_resolving(&mut self, id: u32, t: Slot) -> Result<bool, Failure> {
-        if self.needs_resolve(t.kind()) && !t.is_resolved() {
+        if self.needs_resolve(t.kind()) && !self.resolved_in_table(id) {
             if !self.walks {
                 // Cannot happen (see `check_backward_protos`); reported as
                 // the kernel reports a walk that left a bad state.
