@@ -6,14 +6,17 @@
 //!
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-12-07) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
+//! | `core_round_trip`           | two threads pinned to two CPUs pass a counter back and forth (the VM, not btfcheck) | | 60–70 ns (near), 320–380 ns (far) |
 //! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.91 ms (quiet), 4.3–5.5 ms (slow phases) |
 //! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.5–7.0 ms    |
 //! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 14.5–15.6 ms         |
 //! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.077–0.080 ms       |
 //! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 7.1 ms (quiet), 8.0–9.0 ms (slow phases) |
 //!
-//! The VM's speed drifts by 10-40% within minutes (host contention), so
-//! medians are given as ranges over runs; minima move least. Per phase on
+//! The VM's speed drifts by 10-40% within minutes, so medians are given as
+//! ranges over runs; minima move least. Two-lane figures follow the
+//! distance between the VM's two vCPUs, which `core_round_trip` shows
+//! (docs/performance.md, session 8). Per phase on
 //! two threads (warm loop, quiet phase): identifier bits 0.46 ms, meta
 //! 0.96 ms, resolve with the table passes beside it 2.32 ms. Instruction
 //! counts (callgrind, exact) and what was tried are in docs/performance.md.
@@ -211,6 +214,68 @@ fn bench_process(c: &mut Criterion) {
     });
 }
 
+/// One core-to-core round trip: two threads pinned to two of the process's
+/// CPUs pass a counter back and forth. Not a btfcheck figure but the VM's:
+/// on the project's VM it reads 60-70 ns while its two vCPUs share a cache
+/// and 320-380 ns while the host runs them far apart, and two-lane
+/// verification is up to 1.5 ms slower then (one lane is not). Read
+/// `verify_vmlinux` beside it.
+#[cfg(target_os = "linux")]
+fn bench_core_round_trip(c: &mut Criterion) {
+    use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+    use nix::unistd::Pid;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Instant;
+
+    let Ok(allowed) = sched_getaffinity(Pid::from_raw(0)) else {
+        eprintln!("bench: skipping core_round_trip: cannot read the CPU affinity");
+        return;
+    };
+    let cpus: Vec<usize> = (0..CpuSet::count())
+        .filter(|&cpu| allowed.is_set(cpu).unwrap_or(false))
+        .collect();
+    if cpus.len() < 2 {
+        eprintln!("bench: skipping core_round_trip: the process may use one CPU");
+        return;
+    }
+    let pin = |cpu: usize| {
+        let mut only = CpuSet::new();
+        only.set(cpu).is_ok() && sched_setaffinity(Pid::from_raw(0), &only).is_ok()
+    };
+    c.bench_function("core_round_trip", |b| {
+        b.iter_custom(|iters| {
+            let turn = AtomicU64::new(0);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    pin(cpus[1]);
+                    for i in 0..iters {
+                        while turn.load(Ordering::Acquire) != 2 * i + 1 {
+                            std::hint::spin_loop();
+                        }
+                        turn.store(2 * i + 2, Ordering::Release);
+                    }
+                });
+                pin(cpus[0]);
+                let start = Instant::now();
+                for i in 0..iters {
+                    turn.store(2 * i + 1, Ordering::Release);
+                    while turn.load(Ordering::Acquire) != 2 * i + 2 {
+                        std::hint::spin_loop();
+                    }
+                }
+                start.elapsed()
+            })
+        })
+    });
+    // The benchmarks after this one place their own threads.
+    let _ = sched_setaffinity(Pid::from_raw(0), &allowed);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn bench_core_round_trip(_: &mut Criterion) {
+    eprintln!("bench: skipping core_round_trip: it pins threads with Linux calls");
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(30)
@@ -222,6 +287,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_vmlinux, bench_corpus, bench_process
+    targets = bench_core_round_trip, bench_vmlinux, bench_corpus, bench_process
 }
 criterion_main!(benches);
