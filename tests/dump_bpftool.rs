@@ -32,6 +32,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
 // ---------------------------------------------------------------------------
@@ -1027,14 +1029,8 @@ fn mutations_match_bpftool() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if tool.is_some() { 300 } else { 3000 });
-    let mut state = 0x5eed_d00du64;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = common::Rng::new(0x5eed_d00d);
+    let mut next = move || rng.next();
     let mut t = Tally::default();
     let (mut dumped, mut refused) = (0, 0);
     for i in 0..n {

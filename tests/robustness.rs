@@ -33,53 +33,8 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------------------
 // PRNG
 
-/// splitmix64: tiny, fast, good enough for test input generation.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        let mut r = Rng(seed);
-        r.next();
-        r
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        ((self.next() as u128 * n as u128) >> 64) as u64
-    }
-    fn range(&mut self, lo: u64, hi_incl: u64) -> u64 {
-        lo + self.below(hi_incl - lo + 1)
-    }
-    fn usize(&mut self, n: usize) -> usize {
-        self.below(n.max(1) as u64) as usize
-    }
-    /// True with probability 1/n.
-    fn one_in(&mut self, n: u64) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.usize(xs.len())]
-    }
-    fn pick_copy<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.usize(xs.len())]
-    }
-    fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-}
+mod common;
+use common::Rng;
 
 fn iter_rng(seed: u64, i: u64) -> Rng {
     Rng::new(seed ^ i.wrapping_mul(0xd1b5_4a32_d192_ed03))

@@ -4,6 +4,9 @@
 use btfcheck::text::{assemble, write_exact};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::Rng;
+
 fn corpus_blobs() -> Vec<(PathBuf, Vec<u8>)> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -50,52 +53,37 @@ fn vmlinux_round_trips() {
     round_trip("vmlinux", &b);
 }
 
-/// splitmix64: deterministic, no RNG crate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_blobs_round_trip() {
     let blobs = corpus_blobs();
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::new(0x5eed);
     let iters = std::env::var("BTFCHECK_TEXT_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
     for i in 0..iters {
-        let (_, base) = &blobs[rng.below(blobs.len())];
+        let (_, base) = &blobs[rng.usize(blobs.len())];
         let mut b = base.clone();
-        for _ in 0..1 + rng.below(4) {
-            match rng.below(5) {
+        for _ in 0..1 + rng.usize(4) {
+            match rng.usize(5) {
                 0 if !b.is_empty() => {
-                    let at = rng.below(b.len());
-                    b[at] ^= 1 << rng.below(8);
+                    let at = rng.usize(b.len());
+                    b[at] ^= 1 << rng.usize(8);
                 }
                 1 if b.len() >= 4 => {
-                    let at = rng.below(b.len() - 3);
-                    let v = [0u32, 1, 0xffff_ffff, 0x0f00_0002, 0x1300_0005, 0x8000_0000][rng.below(6)];
+                    let at = rng.usize(b.len() - 3);
+                    let v = [0u32, 1, 0xffff_ffff, 0x0f00_0002, 0x1300_0005, 0x8000_0000][rng.usize(6)];
                     b[at..at + 4].copy_from_slice(&v.to_le_bytes());
                 }
-                2 => b.truncate(rng.below(b.len() + 1)),
+                2 => b.truncate(rng.usize(b.len() + 1)),
                 3 => {
-                    let at = rng.below(b.len() + 1);
+                    let at = rng.usize(b.len() + 1);
                     b.insert(at, rng.next() as u8);
                 }
                 _ => {
                     // Header fields.
                     if b.len() >= 24 {
-                        let f = 4 + 4 * rng.below(5);
+                        let f = 4 + 4 * rng.usize(5);
                         let v = rng.next() as u32 % 256;
                         b[f..f + 4].copy_from_slice(&v.to_le_bytes());
                     }

@@ -8,6 +8,8 @@
 use btfcheck::diag::kernel_log;
 use btfcheck::verify::{self, Options, Threads};
 
+mod common;
+
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
 fn vmlinux_blob() -> Option<Vec<u8>> {
@@ -72,13 +74,8 @@ fn mutated_vmlinux_is_the_same_on_one_and_two_threads() {
     let Some(blob) = vmlinux_blob() else { return };
     let word = |at: usize| u32::from_le_bytes(blob[at..at + 4].try_into().expect("header"));
     let (hdr_len, type_off, type_len) = (word(4) as usize, word(8) as usize, word(12) as usize);
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = common::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next();
     let mut rejected = 0;
     for i in 0..60 {
         let mut b = blob.clone();
