@@ -4,7 +4,7 @@
 //! `*_check_meta()` callbacks in kernel/bpf/btf.c (v6.18). Records are pulled
 //! one at a time so the `meta_left` arithmetic and check order match.
 
-use super::btf::{Btf, PositionTable, Slot, SlotTable, MAX_SLOT_ID, VOID_POS};
+use super::btf::{Btf, PositionTable, Slot, SlotTable, Storage, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
 use super::lanes::{wait_until, Lanes};
 use super::names::{is_printable, is_section_name};
@@ -534,7 +534,18 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     // past that bound only the cap keeps a type out, and pages are touched
     // only where written.
     let size = (len / 12 + 1).min(cap) as usize;
-    let table = Table::for_ids(size);
+    // On two lanes the main table, which both lanes read in every
+    // verification, alternates between two storages (see
+    // `Storage::Alternating`); the second lane's own table is mostly its
+    // alone.
+    let table = Table::for_ids(
+        size,
+        if lanes.two() {
+            Storage::Alternating
+        } else {
+            Storage::Fitting
+        },
+    );
     table.slots.set(0, Slot::VOID);
     table.positions.set(0, VOID_POS);
     let shared = &*btf;
@@ -562,7 +573,7 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     let (end, result) = match second_start {
         None => first_run(len, None),
         Some(start) => {
-            let rest = Table::for_ids(((len - start) / 12 + 1) as usize);
+            let rest = Table::for_ids(((len - start) / 12 + 1) as usize, Storage::Fitting);
             let ((mut first, first_result), (second, second_result)) = lanes.join(
                 || {
                     let (run, r) = first_run(start, Some(&handoff.first));
@@ -641,10 +652,10 @@ struct Table {
 impl Table {
     /// A table for ids below `size`, every entry to be written before it
     /// is read (recycled storage may hold an earlier table's).
-    fn for_ids(size: usize) -> Table {
+    fn for_ids(size: usize, storage: Storage) -> Table {
         Table {
-            slots: SlotTable::for_ids(size),
-            positions: PositionTable::for_ids(size),
+            slots: SlotTable::for_ids(size, storage),
+            positions: PositionTable::for_ids(size, storage),
         }
     }
 
