@@ -63,7 +63,7 @@ pub struct Resolver<'b, 'a> {
 
 /// How far the first lane's `btf_check_all_types()` loop has got, for the
 /// FUNC_PROTO checks the second lane makes behind it, and which lane checks
-/// the backward-only prototypes of each chunk of [`PUBLISH_EVERY`] ids.
+/// the backward-only prototypes of each chunk of `PUBLISH_EVERY` ids.
 #[derive(Debug)]
 pub struct Progress {
     /// Every id below it has had its turn (stores published with Release,
