@@ -7,11 +7,11 @@
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-12-07) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
 //! | `core_round_trip`           | two threads pinned to two CPUs pass a counter back and forth (the VM, not btfcheck) | | 60–70 ns (near), 320–380 ns (far) |
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.91 ms (quiet), 4.3–5.5 ms (slow phases) |
-//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.5–7.0 ms    |
-//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 14.5–15.6 ms         |
-//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.077–0.080 ms       |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 7.1 ms (quiet), 8.0–9.0 ms (slow phases) |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.88–3.91 ms (quiet), up to 5.4 ms (busy host, far vCPUs) |
+//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.4–7.0 ms (up to 9.1 busy) |
+//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 14.5–16 ms (up to 20 busy) |
+//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.077–0.086 ms (up to 0.126 busy) |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 6.5–7.6 ms (quiet), up to 10.2 ms (busy host, far vCPUs) |
 //!
 //! The VM's speed drifts by 10-40% within minutes, so medians are given as
 //! ranges over runs; minima move least. Two-lane figures follow the
