@@ -370,12 +370,18 @@ impl<'a> RecordCursor<'a> {
     /// The common header of the next record, if 12 bytes remain.
     #[inline]
     pub fn peek_common(&self) -> Option<CommonType> {
-        // The meta pass's per-record read: three words, no parser
-        // combinator (whose inlining decided this loop's speed).
-        (self.left() >= COMMON_LEN).then(|| CommonType {
-            name_off: u32_at(self.types, self.pos),
-            info: u32_at(self.types, self.pos + 4),
-            size_type: u32_at(self.types, self.pos + 8),
+        self.common_at(self.pos)
+    }
+
+    /// The common header of the record at `pos`, if 12 bytes remain there.
+    /// The meta pass's per-record read: three words, no parser combinator
+    /// (whose inlining decided that loop's speed).
+    #[inline]
+    fn common_at(&self, pos: usize) -> Option<CommonType> {
+        (self.types.len() - pos >= COMMON_LEN as usize).then(|| CommonType {
+            name_off: u32_at(self.types, pos),
+            info: u32_at(self.types, pos + 4),
+            size_type: u32_at(self.types, pos + 8),
             wide: self.shapes.wide_info(),
         })
     }
@@ -407,22 +413,10 @@ impl<'a> RecordCursor<'a> {
     /// from its header alone. Reads no tail.
     #[inline]
     fn whole_record_end(&self, pos: usize, header_ok: impl Fn(&CommonType) -> bool) -> Option<usize> {
-        let len = self.types.len();
-        if len - pos < COMMON_LEN as usize {
-            return None;
-        }
-        let common = CommonType {
-            name_off: u32_at(self.types, pos),
-            info: u32_at(self.types, pos + 4),
-            size_type: 0,
-            wide: self.shapes.wide_info(),
-        };
-        if !header_ok(&common) {
-            return None;
-        }
+        let common = self.common_at(pos).filter(|c| header_ok(c))?;
         let tail = common.tail_len_in(&self.shapes)? as usize;
         let end = pos + COMMON_LEN as usize + tail;
-        (end <= len).then_some(end)
+        (end <= self.types.len()).then_some(end)
     }
 
     /// A guess at a record start at or past `at`: the first 4-byte aligned
