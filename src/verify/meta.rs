@@ -721,13 +721,10 @@ impl Table {
 
     /// Copies entries `from..to` of `rest` to `base + from` on (those that fit).
     fn copy_from(&self, base: u32, rest: &Table, from: u32, to: u32) {
-        for j in from..to {
-            let id = base as usize + j as usize;
-            if id >= self.slots.len() {
-                break;
-            }
-            self.slots.set(id as u32, rest.slots.at(j));
-            self.positions.set(id as u32, rest.positions.at(j));
+        let fits = (self.slots.len() as u32).saturating_sub(base);
+        for j in from..to.min(fits) {
+            self.slots.set(base + j, rest.slots.at(j));
+            self.positions.set(base + j, rest.positions.at(j));
         }
     }
 

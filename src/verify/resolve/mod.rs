@@ -130,8 +130,9 @@ const PUBLISH_EVERY: u32 = 1024;
 
 /// The share of the ids whose backward-only prototypes the second lane
 /// owns from the start (it claims more chunks once it has caught up). Its
-/// checks cost it about 1.8 times what they cost the first lane (the slots
-/// they read were last written on the other core), and it starts them
+/// checks cost it about 1.8 times what they cost the first lane (the
+/// slots and resolve results they read were last written on the other
+/// core), and it starts them
 /// after the type-tag and struct-metas passes; at 7/10 both lanes took
 /// ~3.1 ms on vmlinux (all of them: 3.0 against 4.1 ms) before it could
 /// claim more.
