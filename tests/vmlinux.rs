@@ -6,7 +6,7 @@
 //! unreadable; the kernel comparison also needs root, BPF and Linux 6.18.
 
 use btfcheck::diag::kernel_log;
-use btfcheck::verify::{self, Options, Threads};
+use btfcheck::verify::{self, Btf, Options, Threads};
 
 mod common;
 
@@ -19,6 +19,22 @@ fn vmlinux_blob() -> Option<Vec<u8>> {
             eprintln!("vmlinux: skipped: cannot read {VMLINUX}: {e}");
             None
         }
+    }
+}
+
+/// Two verifications of one blob built the same tables: record positions,
+/// and (`accepted`) kinds, targets and resolve results, type by type.
+fn assert_same_tables(b1: &Btf<'_>, b2: &Btf<'_>, what: &str, accepted: bool) {
+    assert!(
+        b1.positions.iter().eq(b2.positions.iter()),
+        "{what}: record positions differ"
+    );
+    if accepted {
+        assert!(b1.slots.iter().eq(b2.slots.iter()), "{what}: type tables differ");
+        assert!(
+            b1.resolution.iter().eq(b2.resolution.iter()),
+            "{what}: resolve results differ"
+        );
     }
 }
 
@@ -48,16 +64,7 @@ fn vmlinux_is_the_same_on_one_and_two_threads() {
     assert_eq!(one.notes, two.notes);
     let (b1, b2) = (one.btf.as_ref().unwrap(), two.btf.as_ref().unwrap());
     assert_eq!(b1.nr_types(), b2.nr_types());
-    assert!(
-        b1.positions.iter().eq(b2.positions.iter()),
-        "record positions differ"
-    );
-    // Kinds, targets and resolve results, type by type.
-    assert!(b1.slots.iter().eq(b2.slots.iter()), "type tables differ");
-    assert!(
-        b1.resolution.iter().eq(b2.resolution.iter()),
-        "resolve results differ"
-    );
+    assert_same_tables(b1, b2, "vmlinux", true);
     assert!(
         kernel_log::render(&one) == kernel_log::render(&two),
         "logs differ"
@@ -116,20 +123,7 @@ fn mutated_vmlinux_is_the_same_on_one_and_two_threads() {
             one.btf.as_ref().expect("sections"),
             two.btf.as_ref().expect("sections"),
         );
-        assert!(
-            b1.positions.iter().eq(b2.positions.iter()),
-            "blob {i}: positions differ"
-        );
-        if one.accepted() {
-            assert!(
-                b1.slots.iter().eq(b2.slots.iter()),
-                "blob {i}: type tables differ"
-            );
-            assert!(
-                b1.resolution.iter().eq(b2.resolution.iter()),
-                "blob {i}: resolve results differ"
-            );
-        }
+        assert_same_tables(b1, b2, &format!("blob {i}"), one.accepted());
     }
     // Most flips break something; the comparison covers both outcomes.
     assert!(rejected > 10 && rejected < 60, "{rejected} of 60 rejected");
