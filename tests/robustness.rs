@@ -1282,7 +1282,7 @@ fn exercise(blob: &[u8], rng: &mut Rng, st: &mut Stats) -> (i32, usize) {
     );
     let (errno_v, log_len) = check_verification(blob, &v, rng);
     let dt = t0.elapsed();
-    if st.cases % 4 == 0 {
+    if st.cases.is_multiple_of(4) {
         btfcheck::smith::props::same_on_two_threads(blob, profile)
             .unwrap_or_else(|e| panic!("two threads disagree on {}: {e}", hex_head(blob)));
     }

@@ -44,7 +44,7 @@ fn small_config(u: &mut Unstructured<'_>) -> Config {
 /// give the same verification: a thread start costs more than a small
 /// verification, so not every one.
 fn sometimes_on_two_threads(blob: &[u8]) {
-    if blob.len() % 8 == 0 {
+    if blob.len().is_multiple_of(8) {
         ok(props::same_on_two_threads(blob, PROFILE));
     }
 }

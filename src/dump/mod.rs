@@ -358,7 +358,7 @@ impl<'a> Sections<'a> {
                 str_len,
             });
         }
-        if type_off % 4 != 0 {
+        if !type_off.is_multiple_of(4) {
             return Err(DumpError::UnalignedTypes);
         }
         // In bounds: hdr_len + str_off + str_len <= raw_size and

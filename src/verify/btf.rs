@@ -707,7 +707,7 @@ pub fn is_regular_int_data(d: u32) -> bool {
     let bits = d & 0xff;
     let offset = (d >> 16) & 0xff;
     let bytes = bits / 8;
-    bits % 8 == 0 && offset == 0 && bytes != 0 && bytes <= 16 && bytes.is_power_of_two()
+    bits.is_multiple_of(8) && offset == 0 && bytes != 0 && bytes <= 16 && bytes.is_power_of_two()
 }
 
 #[cfg(test)]

@@ -70,13 +70,13 @@ pub fn check_layout(h: &Header, l: LayoutFields, blob_len: u32) -> Result<(), Fa
     if h.hdr_len < crate::raw::header::HEADER_LEN_LAYOUT || l.len == 0 {
         return Ok(());
     }
-    if l.off % ENTRY != 0 {
+    if !l.off.is_multiple_of(ENTRY) {
         return Err(plain(Check::LayoutOffUnaligned, errno::EINVAL, 24));
     }
     if l.len < ENTRY {
         return Err(plain(Check::LayoutTooSmall, errno::EINVAL, 28));
     }
-    if l.len % ENTRY != 0 {
+    if !l.len.is_multiple_of(ENTRY) {
         return Err(plain(Check::LayoutLenNotMultiple, errno::EINVAL, 28));
     }
     if h.hdr_len as u64 + l.off as u64 + l.len as u64 > blob_len as u64 {

@@ -444,7 +444,7 @@ impl Meta<'_, '_> {
         if self.profile.has(Features::PRINTABLE_SEC_NAMES) {
             is_section_name(name)
         } else if self.profile.has(Features::SEC_NAMES_PRINTABLE) {
-            name.len() <= self.profile.limits.name_len && name.get(1..).map_or(true, is_printable)
+            name.len() <= self.profile.limits.name_len && name.get(1..).is_none_or(is_printable)
         } else {
             self.btf.is_dotted_identifier(off)
         }
@@ -869,7 +869,7 @@ impl Run {
                 table.positions.set(id, rec.pos);
             }
             id = id.wrapping_add(1);
-            if id % Handoff::EVERY == 0 {
+            if id.is_multiple_of(Handoff::EVERY) {
                 if let Some(p) = progress {
                     p.store(pack(cursor.pos(), id), Release);
                 }

@@ -281,7 +281,7 @@ impl<'a> Parser<'_, 'a> {
             _ => return Err((E::KptrTagUnknown, errno::EINVAL)),
         };
         let (res_id, target) = self.skip_modifiers(tag.common.type_id());
-        if !target.is_some_and(|r| r.kind() == Kind::STRUCT) {
+        if target.is_none_or(|r| r.kind() != Kind::STRUCT) {
             return Err((E::KptrNotStruct, errno::EINVAL));
         }
         Ok(Some(FieldInfo {
@@ -331,7 +331,7 @@ impl<'a> Parser<'_, 'a> {
         for i in 0..t.vlen() as usize {
             let m = t.member(i);
             let off = member_bit_offset(t.kflag(), m.offset);
-            if off % 8 != 0 {
+            if !off.is_multiple_of(8) {
                 return Err((E::NotByteAligned, errno::EINVAL));
             }
             self.field_one(t_id, i as i32, m.type_id, off / 8, &mut seen, info, level)?;
@@ -381,7 +381,7 @@ impl<'a> Parser<'_, 'a> {
             return Ok(());
         };
         let (sz, align) = ft.size_align();
-        if off % align != 0 {
+        if !off.is_multiple_of(align) {
             return Ok(());
         }
         let found = if ft.is_kptr() {
@@ -540,7 +540,7 @@ impl<'a> Parser<'_, 'a> {
             }
             // The kernel reads the offset with the node type's kind_flag.
             let bits = member_bit_offset(n.kflag(), m.offset);
-            if bits % 8 != 0 || (bits / 8) % node_align != 0 {
+            if !bits.is_multiple_of(8) || !(bits / 8).is_multiple_of(node_align) {
                 return Err((E::GraphNodeMismatch, errno::EINVAL));
             }
         }
@@ -639,7 +639,7 @@ pub fn check(
                         NAMED
                             .iter()
                             .find(|(named, _)| named == n)
-                            .map_or(true, |(_, ty)| field_known(*ty, features))
+                            .is_none_or(|(_, ty)| field_known(*ty, features))
                     };
                     if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name && known(n)) {
                         special[i].get_or_insert(id);

@@ -274,7 +274,7 @@ pub fn base64_decode(text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
             _ => return Err(format!("bad base64 byte {c:#04x}")),
         } as u32)
     };
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err("base64 length not a multiple of 4".into());
     }
     for quad in text.chunks(4) {

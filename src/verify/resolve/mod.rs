@@ -801,7 +801,7 @@ impl<'b, 'a> Resolver<'b, 'a> {
             Kind::FLOAT => {
                 let fsize = mt.size() as u64;
                 let align_bits = fsize.min(8) * 8;
-                if align_bits == 0 || m.offset as u64 % align_bits != 0 {
+                if align_bits == 0 || !(m.offset as u64).is_multiple_of(align_bits) {
                     return Err(fail(Check::MemberMisaligned));
                 }
                 if m.offset as u64 / 8 + fsize > size as u64 {
