@@ -553,17 +553,65 @@ impl<'a> Parser<'_, 'a> {
 
 /// Whether a PTR (or a VOLATILE over a PTR) points at a TYPE_TAG: the only
 /// pointers [`Parser::find_kptr`] can take for a kptr.
-fn points_at_type_tag(btf: &Btf<'_>, mut slot: Slot) -> bool {
+fn points_at_type_tag(btf: &Btf<'_>, mut slot: Slot, is_type_tag: impl Fn(u32) -> bool) -> bool {
     if slot.kind() == Kind::VOLATILE {
         match btf.slot(slot.type_id()) {
             Some(s) => slot = s,
             None => return false,
         }
     }
-    slot.kind() == Kind::PTR
-        && btf
-            .slot(slot.type_id())
-            .is_some_and(|s| s.kind() == Kind::TYPE_TAG)
+    slot.kind() == Kind::PTR && is_type_tag(slot.type_id())
+}
+
+/// The ids the pass starts from, by kind, in id order.
+struct KindIds {
+    structs: Vec<u32>,
+    /// PTRs and VOLATILEs.
+    pointers: Vec<u32>,
+    type_tags: Vec<u32>,
+}
+
+impl KindIds {
+    /// One pass over the slots. Kinds follow each other in no order a
+    /// branch predictor learns, so every id is written to each list's
+    /// buffer and only the buffer of its kind moves on: no branch on the
+    /// kind (branching on it cost ~0.2 ms on vmlinux).
+    fn of(btf: &Btf<'_>) -> KindIds {
+        const CHUNK: usize = 256;
+        let mut lists: [Vec<u32>; 3] = Default::default();
+        let mut buf = [[0u32; CHUNK]; 3];
+        let mut filled = [0usize; 3];
+        let slots = btf.slots.iter().enumerate().skip(1);
+        for (id, slot) in slots {
+            let k = slot.kind();
+            let hits = [
+                k == Kind::STRUCT,
+                k == Kind::PTR || k == Kind::VOLATILE,
+                k == Kind::TYPE_TAG,
+            ];
+            for i in 0..3 {
+                // At most CHUNK - 1 before a flush, so in bounds.
+                buf[i][filled[i] % CHUNK] = id as u32;
+                filled[i] += usize::from(hits[i]);
+            }
+            // Flushed every CHUNK slots, before any buffer is full.
+            if id % CHUNK == CHUNK - 1 {
+                for i in 0..3 {
+                    lists[i].extend_from_slice(&buf[i][..filled[i]]);
+                    filled[i] = 0;
+                }
+            }
+        }
+        for i in 0..3 {
+            lists[i].extend_from_slice(&buf[i][..filled[i]]);
+        }
+        let [structs, pointers, type_tags] = lists;
+        KindIds {
+            structs,
+            pointers,
+            type_tags,
+        }
+    }
 }
 
 /// `btf_repeat_fields`: copies the fields from `base` on `repeat` more times,
@@ -621,40 +669,38 @@ pub fn check(
         offset: btf.by_id(id).filter(|r| !r.is_void()).map(|r| btf.abs(r.pos)),
     };
 
-    // Ids that mark a struct for parsing: the special structs by name, then
-    // every kptr-typed pointer.
-    // One pass: the first STRUCT of each special name, and kptr pointers.
-    // Kinds come from the slots; only candidates read their names/records.
+    // Ids that mark a struct for parsing: the first STRUCT of each special
+    // name, and the kptr pointers. Only candidates read their names and
+    // records.
+    let ids = KindIds::of(btf);
     let mut special: [Option<u32>; ALLOC_OBJ_FIELDS.len()] = [None; ALLOC_OBJ_FIELDS.len()];
     let mut marks: Vec<u32> = Vec::new();
     let strings = btf.strings.bytes();
-    for (id, slot) in btf.slots.iter().enumerate().skip(1) {
-        let id = id as u32;
-        match slot.kind() {
-            Kind::STRUCT => {
-                let off = btf.name_off(id) as usize;
-                if strings.get(off..).is_some_and(|s| s.starts_with(b"bpf_")) {
-                    let name = p.name_at(off as u32);
-                    let known = |n: &&[u8]| {
-                        NAMED
-                            .iter()
-                            .find(|(named, _)| named == n)
-                            .is_none_or(|(_, ty)| field_known(*ty, features))
-                    };
-                    if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name && known(n)) {
-                        special[i].get_or_insert(id);
-                    }
-                }
+    for &id in &ids.structs {
+        let off = btf.name_off(id) as usize;
+        if strings.get(off..).is_some_and(|s| s.starts_with(b"bpf_")) {
+            let name = p.name_at(off as u32);
+            let known = |n: &&[u8]| {
+                NAMED
+                    .iter()
+                    .find(|(named, _)| named == n)
+                    .is_none_or(|(_, ty)| field_known(*ty, features))
+            };
+            if let Some(i) = ALLOC_OBJ_FIELDS.iter().position(|n| *n == name && known(n)) {
+                special[i].get_or_insert(id);
             }
-            Kind::PTR | Kind::VOLATILE
-                if features.contains(Features::METAS_KPTR) && points_at_type_tag(btf, slot) =>
-            {
+        }
+    }
+    // A kptr is a pointer to a TYPE_TAG: none without TYPE_TAGs.
+    if features.contains(Features::METAS_KPTR) && !ids.type_tags.is_empty() {
+        let is_type_tag = |id: u32| ids.type_tags.binary_search(&id).is_ok();
+        for &id in &ids.pointers {
+            if points_at_type_tag(btf, btf.slots.at(id), is_type_tag) {
                 let t = btf.record_at(btf.pos(id));
                 if matches!(p.find_kptr(&t, 0), Ok(Some(f)) if f.ty.is_kptr()) {
                     marks.push(id);
                 }
             }
-            _ => {}
         }
     }
     marks.extend(special.iter().flatten());
@@ -672,11 +718,7 @@ pub fn check(
     };
 
     let mut records: Vec<(u32, Record)> = Vec::new();
-    for (id, slot) in btf.slots.iter().enumerate().skip(1) {
-        let id = id as u32;
-        if slot.kind() != Kind::STRUCT {
-            continue;
-        }
+    for &id in &ids.structs {
         let t = btf.record_at(btf.pos(id));
         if !t.members().any(|m| is_marked(m.type_id)) {
             continue;
@@ -784,4 +826,50 @@ fn check_kptr(
         return Err((E::NoDestructor, errno::ENOENT));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KindIds;
+    use crate::builder::{m, BtfBuilder};
+    use crate::raw::Kind;
+    use crate::verify::{verify, Options, Threads};
+
+    #[test]
+    fn kind_ids_are_every_id_of_their_kinds_in_order() {
+        // Kinds mixed over several of the pass's 256-slot chunks, with
+        // runs longer than a chunk.
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        for i in 0..700u32 {
+            match i % 7 {
+                0 => b.struct_(&format!("s{i}"), 4, &[m("x", int, 0)]),
+                1 | 2 => b.ptr(int),
+                3 => b.volatile(int),
+                4 => b.type_tag("tag", int),
+                _ => b.const_(int),
+            };
+        }
+        for _ in 0..600 {
+            b.ptr(int);
+        }
+        let blob = b.build();
+        let v = verify(
+            &blob,
+            &Options {
+                threads: Threads::One,
+                ..Options::default()
+            },
+        );
+        let btf = v.btf.as_ref().expect("sections");
+        let ids = KindIds::of(btf);
+        let of = |kinds: &[Kind]| -> Vec<u32> {
+            (1..btf.nr_types())
+                .filter(|&id| kinds.contains(&btf.kind(id)))
+                .collect()
+        };
+        assert_eq!(ids.structs, of(&[Kind::STRUCT]));
+        assert_eq!(ids.pointers, of(&[Kind::PTR, Kind::VOLATILE]));
+        assert_eq!(ids.type_tags, of(&[Kind::TYPE_TAG]));
+    }
 }
