@@ -396,58 +396,27 @@ impl<'a> RecordCursor<'a> {
         Some(self.take(common, tail))
     }
 
-    /// Moves past whole records until the cursor is at or past `at` (or the
-    /// end), counting them; `None` at a record that cannot be sized whole
-    /// (where [`RecordCursor::next_whole`] stops). Reads only headers.
-    pub fn skip_until(&mut self, at: u32) -> Option<u32> {
+    /// Moves past at most `max` whole records, stopping once the cursor is
+    /// at or past `at` (or the end), and counts them; `None` at a record that
+    /// cannot be sized whole (where [`RecordCursor::next_whole`] stops).
+    /// Reads only headers.
+    pub fn skip_until(&mut self, at: u32, max: u32) -> Option<u32> {
         let mut skipped = 0u32;
-        while self.pos < at as usize && self.pos < self.types.len() {
-            self.pos = self.whole_record_end(self.pos, |_| true)?;
+        while skipped < max && self.pos < at as usize && self.pos < self.types.len() {
+            self.pos = self.whole_record_end(self.pos)?;
             skipped += 1;
         }
         Some(skipped)
     }
 
     /// Where the record at `pos` ends, if it is whole: its header fits, its
-    /// kind is known and its tail fits. `header_ok` may reject it first,
-    /// from its header alone. Reads no tail.
+    /// kind is known and its tail fits. Reads no tail.
     #[inline]
-    fn whole_record_end(&self, pos: usize, header_ok: impl Fn(&CommonType) -> bool) -> Option<usize> {
-        let common = self.common_at(pos).filter(|c| header_ok(c))?;
+    fn whole_record_end(&self, pos: usize) -> Option<usize> {
+        let common = self.common_at(pos)?;
         let tail = common.tail_len_in(&self.shapes)? as usize;
         let end = pos + COMMON_LEN as usize + tail;
         (end <= self.types.len()).then_some(end)
-    }
-
-    /// A guess at a record start at or past `at`: the first 4-byte aligned
-    /// offset, at most `window` bytes on, from which `chain` records in a
-    /// row (or all records to the section end) look like records: no
-    /// `info` bit outside `info_mask`, a known kind other than 0, a name
-    /// offset for which `name_ok` holds, a tail that fits. A walk from the
-    /// start must arrive there to confirm it: a tail's bytes can look like
-    /// records.
-    pub fn guess_record_start(
-        &self,
-        at: u32,
-        window: u32,
-        chain: u32,
-        info_mask: u32,
-        name_ok: impl Fn(u32) -> bool,
-    ) -> Option<u32> {
-        let len = self.types.len();
-        let from = (at as usize).next_multiple_of(4);
-        let to = len.min(from.saturating_add(window as usize));
-        let looks_right = |c: &CommonType| c.info & !info_mask == 0 && c.kind().0 != 0 && name_ok(c.name_off);
-        (from..to).step_by(4).find_map(|start| {
-            let mut pos = start;
-            for _ in 0..chain {
-                if pos == len {
-                    break;
-                }
-                pos = self.whole_record_end(pos, looks_right)?;
-            }
-            Some(start as u32)
-        })
     }
 
     /// The record at the cursor with only as much of its tail as is there

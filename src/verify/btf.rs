@@ -481,8 +481,8 @@ trait Pooled: bytemuck::Zeroable + Send + Sized + 'static {
 }
 
 impl Pooled for AtomicU64 {
-    /// The slots of two tables and of the second meta lane's.
-    const KEEP: usize = 3;
+    /// The slots of two tables (see `Storage::Alternating`).
+    const KEEP: usize = 2;
     fn spares() -> &'static std::sync::Mutex<Vec<Vec<AtomicU64>>> {
         static SPARES: std::sync::Mutex<Vec<Vec<AtomicU64>>> = std::sync::Mutex::new(Vec::new());
         &SPARES
@@ -493,9 +493,8 @@ impl Pooled for AtomicU64 {
 }
 
 impl Pooled for AtomicU32 {
-    /// The positions of two tables and of the second meta lane's, and the
-    /// resolve table.
-    const KEEP: usize = 4;
+    /// The positions of two tables, and the resolve table.
+    const KEEP: usize = 3;
     fn spares() -> &'static std::sync::Mutex<Vec<Vec<AtomicU32>>> {
         static SPARES: std::sync::Mutex<Vec<Vec<AtomicU32>>> = std::sync::Mutex::new(Vec::new());
         &SPARES

@@ -6,12 +6,11 @@
 
 use super::btf::{Btf, PositionTable, Slot, SlotTable, Storage, MAX_SLOT_ID, VOID_POS};
 use super::error::{errno, Check, Failure, Site, Stage};
-use super::lanes::{wait_until, Lanes};
+use super::lanes::Lanes;
 use super::names::{is_printable, is_section_name};
 use crate::profile::{Features, Profile};
 use crate::raw::types::COMMON_LEN;
-use crate::raw::{CommonType, FuncAddr, Kind, TypeRecord};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Acquire, Ordering::Release};
+use crate::raw::{CommonType, FuncAddr, Kind, RecordCursor, Shapes, TypeRecord};
 
 /// `BITS_ROUNDUP_BYTES`, without overflow.
 #[inline]
@@ -511,21 +510,90 @@ pub fn member_bitfield_size(kflag: bool, raw: u32) -> u32 {
     }
 }
 
+/// Where the second meta lane starts: a record start, and how many records
+/// come before it (so the id of its first record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondLane {
+    pub pos: u32,
+    pub records_before: u32,
+}
+
+/// Finds where the second meta lane starts: the first record at or past
+/// [`SECOND_LANE_FROM`] of the type section, by sizing the records before it
+/// (headers only). Each record's size waits on the load of the one before
+/// (~5 ns a record: 0.25 ms for vmlinux's first 50,000 on their own), so it
+/// goes a few records at a time beside other work, which fills that time.
+pub struct SecondLaneFinder<'a> {
+    cursor: RecordCursor<'a>,
+    split: u32,
+    counted: u32,
+    /// A record before the split cannot be sized whole.
+    stuck: bool,
+}
+
+impl<'a> SecondLaneFinder<'a> {
+    pub fn new(types: &'a [u8], shapes: Shapes) -> Self {
+        SecondLaneFinder {
+            cursor: RecordCursor::with_shapes(types, shapes),
+            split: (types.len() as u64 * SECOND_LANE_FROM.0 / SECOND_LANE_FROM.1) as u32,
+            counted: 0,
+            stuck: false,
+        }
+    }
+
+    /// Sizes up to `n` more records; whether there is more to do.
+    #[inline]
+    pub fn step(&mut self, n: u32) -> bool {
+        match self.cursor.skip_until(self.split, n) {
+            Some(k) => {
+                self.counted += k;
+                self.cursor.pos() < self.split && !self.cursor.at_end()
+            }
+            None => {
+                self.stuck = true;
+                false
+            }
+        }
+    }
+
+    /// Where the second lane starts; `None` when a record before it cannot
+    /// be sized whole (the first lane will reject it) or none starts there:
+    /// meta then runs on one lane.
+    pub fn finish(mut self) -> Option<SecondLane> {
+        while self.step(u32::MAX) {}
+        (!self.stuck && !self.cursor.at_end()).then(|| SecondLane {
+            pos: self.cursor.pos(),
+            records_before: self.counted,
+        })
+    }
+}
+
+#[cfg(test)]
+impl SecondLane {
+    /// [`SecondLaneFinder`] in one go.
+    pub fn find(types: &[u8], shapes: Shapes) -> Option<SecondLane> {
+        SecondLaneFinder::new(types, shapes).finish()
+    }
+}
+
 /// Walks the type section: generic record checks, then the kind's own, then
 /// adds the type to the table (silently dropping it past the table cap, as
 /// the kernel does).
 ///
 /// A record's checks and slot depend only on the record and the string
-/// section, not on its id (which only names it in a failure). So with two
-/// lanes a second thread checks the records from a guessed record start
-/// past the middle on, numbering them from 0 in a table of its own, while
-/// the first checks those before it. Once the first lane arrives exactly
-/// there, the guess is confirmed and the second lane's entries follow the
-/// first's (moved in by whichever lane is free first: `Table::take_second`,
-/// `Table::place_second_early`); if it steps over the guess, or the second
-/// lane found a failure, the first lane carries on alone from where it is,
-/// so the answer is the one record order gives either way.
-pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Result<(), Failure> {
+/// section. So with two lanes, and `second` found by sizing the records
+/// before it ([`SecondLaneFinder`]), a second thread checks the records
+/// from there on, with their own ids and into the same table, while the
+/// first checks those before. The meta pass sizes every record it accepts
+/// as that walk did, so the first lane arrives exactly at `second.pos`
+/// unless it fails first; its failure then wins, and otherwise the second
+/// lane's, if any, is the first in record order.
+pub fn check_all_metas(
+    btf: &mut Btf<'_>,
+    profile: &Profile,
+    lanes: Lanes,
+    second: Option<SecondLane>,
+) -> Result<(), Failure> {
     let cap = profile.limits.max_type_table;
     // Resolved ids are stored in 20 bits.
     assert!(cap <= MAX_SLOT_ID + 1, "type table cap too large");
@@ -534,85 +602,39 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     // past that bound only the cap keeps a type out, and pages are touched
     // only where written.
     let size = (len / 12 + 1).min(cap) as usize;
-    // On two lanes the main table, which both lanes read in every
-    // verification, alternates between two storages (see
-    // `Storage::Alternating`); the second lane's own table is mostly its
-    // alone.
-    let table = Table::for_ids(
-        size,
-        if lanes.two() {
-            Storage::Alternating
-        } else {
-            Storage::Fitting
-        },
-    );
+    // On two lanes the table, which both lanes read in every verification,
+    // alternates between two storages (see `Storage::Alternating`).
+    let second = second.filter(|_| lanes.two());
+    let storage = if second.is_some() {
+        Storage::Alternating
+    } else {
+        Storage::Fitting
+    };
+    let table = Table::for_ids(size, storage);
     table.slots.set(0, Slot::VOID);
     table.positions.set(0, VOID_POS);
     let shared = &*btf;
-    let second_start = if lanes.two() {
-        let split = (len as u64 * SECOND_LANE_FROM.0 / SECOND_LANE_FROM.1) as u32;
-        let info_mask = profile.info_mask();
-        let names = &shared.strings;
-        shared
-            .cursor()
-            .guess_record_start(split, GUESS_WINDOW, GUESS_CHAIN, info_mask, |off| {
-                names.offset_valid(off)
-            })
-    } else {
-        None
-    };
-    let handoff = Handoff::new();
-    let first_run = |stop: u32, progress: Option<&AtomicU64>| {
-        let mut run = Run {
-            next_pos: 0,
-            next_id: 1,
-        };
-        let r = run.check_telling(shared, profile, stop, &table, progress);
+    let run_from = |next_pos: u32, next_id: u32, stop: u32| {
+        let mut run = Run { next_pos, next_id };
+        let r = run.check(shared, profile, stop, &table);
         (run, r)
     };
-    let (end, result) = match second_start {
-        None => first_run(len, None),
-        Some(start) => {
-            let rest = Table::for_ids(((len - start) / 12 + 1) as usize, Storage::Fitting);
-            let ((mut first, first_result), (second, second_result)) = lanes.join(
-                || {
-                    let (run, r) = first_run(start, Some(&handoff.first));
-                    // Arrived at the guess: the second lane's entries follow
-                    // from here.
-                    if r.is_ok() && run.next_pos == start {
-                        #[cfg(test)]
-                        tests::dawdle();
-                        table.take_second(run.next_id, &rest, &handoff);
-                    }
-                    (run, r)
-                },
-                || {
-                    let mut run = Run {
-                        next_pos: start,
-                        next_id: 0,
-                    };
-                    let finish = handoff.finish_on_drop();
-                    let r = run.check_telling(shared, profile, len, &rest, Some(&handoff.second));
-                    handoff.second.store(pack(run.next_pos, run.next_id), Release);
-                    drop(finish);
-                    // Done first (in a fresh process the first lane's page
-                    // faults make it the later one): place the entries
-                    // while the first lane finishes.
-                    if r.is_ok() {
-                        table.place_second_early(shared, start, &rest, run.next_id, &handoff);
-                    }
-                    (run, r)
-                },
+    let (end, result) = match second {
+        None => run_from(0, 1, len),
+        Some(second) => {
+            let first_id = second.records_before + 1;
+            let ((first, first_result), (rest, rest_result)) = lanes.join(
+                || run_from(0, 1, second.pos),
+                || run_from(second.pos, first_id, len),
             );
             match first_result {
                 Err(f) => (first, Err(f)),
-                Ok(()) if first.next_pos == start && second_result.is_ok() => {
-                    first.next_id += second.next_id;
-                    first.next_pos = second.next_pos;
-                    (first, Ok(()))
-                }
+                Ok(()) if first.next_pos == second.pos && first.next_id == first_id => (rest, rest_result),
+                // Not reached: the walk and the meta pass size records
+                // alike. Should they ever differ, one lane carries on.
                 Ok(()) => {
-                    let r = first.check_telling(shared, profile, len, &table, None);
+                    let mut first = first;
+                    let r = first.check(shared, profile, len, &table);
                     (first, r)
                 }
             }
@@ -633,15 +655,10 @@ pub fn check_all_metas(btf: &mut Btf<'_>, profile: &Profile, lanes: Lanes) -> Re
     result
 }
 
-/// Where the second meta lane starts: the first record start guessed at or
-/// past this fraction of the type section (the lanes then take about as
-/// long on vmlinux).
+/// Where the second meta lane starts: the first record at or past this
+/// fraction of the type section (the lanes then take about as long on
+/// vmlinux).
 const SECOND_LANE_FROM: (u64, u64) = (11, 20);
-/// How far past that point to look for a record start, and how many
-/// records in a row must look right. A bad guess costs time, never the
-/// answer.
-const GUESS_WINDOW: u32 = 4096;
-const GUESS_CHAIN: u32 = 16;
 
 /// The type table the meta lanes fill.
 struct Table {
@@ -658,149 +675,6 @@ impl Table {
             positions: PositionTable::for_ids(size, storage),
         }
     }
-
-    /// The first lane, arrived at the second lane's start with `base` as
-    /// its next id: the second lane's entries go from `base` on. Whichever
-    /// lane is free first moves them; this waits until they are in.
-    fn take_second(&self, base: u32, rest: &Table, handoff: &Handoff) {
-        match handoff
-            .mover
-            .compare_exchange(NOBODY, FIRST_LANE, Acquire, Acquire)
-        {
-            Ok(_) => self.follow(base, rest, handoff),
-            Err(_) => {
-                wait_until(|| handoff.mover.load(Acquire) == SECOND_LANE_DONE);
-                // The second lane counted the same records to find the base
-                // (none if it panicked).
-                let placed = handoff.base.load(Acquire) == base;
-                #[cfg(test)]
-                tests::PLACED_BY_SECOND.with(|p| p.set(Some(placed)));
-                if !placed {
-                    self.follow(base, rest, handoff);
-                }
-            }
-        }
-    }
-
-    /// The second lane, done with its `n` records while the first is still
-    /// on its way: finds the base from the first lane's last checkpoint
-    /// (sizing the records from there to `start`) and moves the entries,
-    /// unless the first lane got there first. Gives up where the sizing does
-    /// not land exactly on `start` (the first lane will step over the guess,
-    /// or fail before it).
-    fn place_second_early(&self, btf: &Btf<'_>, start: u32, rest: &Table, n: u32, handoff: &Handoff) {
-        let (pos, id) = unpack(handoff.first.load(Acquire));
-        let mut cursor = btf.cursor().starting_at(pos);
-        let Some(between) = cursor.skip_until(start) else {
-            return;
-        };
-        if cursor.pos() != start {
-            return;
-        }
-        if handoff
-            .mover
-            .compare_exchange(NOBODY, SECOND_LANE, Acquire, Acquire)
-            .is_err()
-        {
-            return;
-        }
-        // Tells the first lane where the entries went however this ends (a
-        // panic included: no base, so it moves them itself).
-        struct Done<'h>(&'h Handoff, u32);
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                self.0.base.store(self.1, Release);
-                self.0.mover.store(SECOND_LANE_DONE, Release);
-            }
-        }
-        let mut done = Done(handoff, u32::MAX);
-        let base = id + between;
-        self.copy_from(base, rest, 0, n);
-        done.1 = base;
-    }
-
-    /// Copies entries `from..to` of `rest` to `base + from` on (those that fit).
-    fn copy_from(&self, base: u32, rest: &Table, from: u32, to: u32) {
-        let fits = (self.slots.len() as u32).saturating_sub(base);
-        for j in from..to.min(fits) {
-            self.slots.set(base + j, rest.slots.at(j));
-            self.positions.set(base + j, rest.positions.at(j));
-        }
-    }
-
-    /// Copies the entries of `rest` to `base` on (those that fit) as the
-    /// second lane enters them, until it has finished.
-    fn follow(&self, base: u32, rest: &Table, handoff: &Handoff) {
-        let mut copied = 0u32;
-        loop {
-            // `finished` first: once it is seen, the count is final.
-            let finished = handoff.finished.load(Acquire);
-            let entered = unpack(handoff.second.load(Acquire)).1;
-            self.copy_from(base, rest, copied, entered);
-            copied = entered;
-            if finished {
-                return;
-            }
-            wait_until(|| handoff.finished.load(Acquire) || unpack(handoff.second.load(Acquire)).1 != copied);
-        }
-    }
-}
-
-/// A lane's progress as one word: the next record's position and id.
-fn pack(pos: u32, id: u32) -> u64 {
-    (pos as u64) << 32 | id as u64
-}
-
-fn unpack(w: u64) -> (u32, u32) {
-    ((w >> 32) as u32, w as u32)
-}
-
-/// Where the two meta lanes are, and who moves the second lane's entries
-/// into the table.
-struct Handoff {
-    /// The first lane's last checkpoint ([`pack`]ed position and id).
-    first: AtomicU64,
-    /// The second lane's: its position and how many entries it made
-    /// (stored with Release after them).
-    second: AtomicU64,
-    /// The second lane has stopped, however: `second` no longer changes.
-    finished: AtomicBool,
-    /// [`NOBODY`], [`FIRST_LANE`], [`SECOND_LANE`], [`SECOND_LANE_DONE`].
-    mover: AtomicU8,
-    /// Where the second lane put its entries, once done.
-    base: AtomicU32,
-}
-
-const NOBODY: u8 = 0;
-const FIRST_LANE: u8 = 1;
-const SECOND_LANE: u8 = 2;
-const SECOND_LANE_DONE: u8 = 3;
-
-impl Handoff {
-    /// Each lane tells the other how far it got every this many records.
-    const EVERY: u32 = 1024;
-
-    fn new() -> Handoff {
-        Handoff {
-            first: AtomicU64::new(pack(0, 1)),
-            second: AtomicU64::new(0),
-            finished: AtomicBool::new(false),
-            mover: AtomicU8::new(NOBODY),
-            base: AtomicU32::new(0),
-        }
-    }
-
-    /// Sets `finished` when dropped, a panic included (the first lane would
-    /// wait for ever otherwise).
-    fn finish_on_drop(&self) -> impl Drop + '_ {
-        struct Finish<'h>(&'h Handoff);
-        impl Drop for Finish<'_> {
-            fn drop(&mut self) {
-                self.0.finished.store(true, Release);
-            }
-        }
-        Finish(self)
-    }
 }
 
 /// Where a run of records is: the next record to check and its id.
@@ -811,17 +685,8 @@ struct Run {
 
 impl Run {
     /// Checks records from `next_pos` until the first that starts at or past
-    /// `stop` (or the end of the section), entering each in `table` and
-    /// telling `progress` (when given) where it is every
-    /// [`Handoff::EVERY`] records ([`pack`]ed position and next id).
-    fn check_telling(
-        &mut self,
-        btf: &Btf<'_>,
-        profile: &Profile,
-        stop: u32,
-        table: &Table,
-        progress: Option<&AtomicU64>,
-    ) -> Result<(), Failure> {
+    /// `stop` (or the end of the section), entering each in `table`.
+    fn check(&mut self, btf: &Btf<'_>, profile: &Profile, stop: u32, table: &Table) -> Result<(), Failure> {
         let mut cursor = btf.cursor().starting_at(self.next_pos);
         // Locals in the loop; the fields are brought up to date once.
         let mut id = self.next_id;
@@ -869,11 +734,6 @@ impl Run {
                 table.positions.set(id, rec.pos);
             }
             id = id.wrapping_add(1);
-            if id.is_multiple_of(Handoff::EVERY) {
-                if let Some(p) = progress {
-                    p.store(pack(cursor.pos(), id), Release);
-                }
-            }
         };
         self.next_pos = cursor.pos();
         self.next_id = id;
@@ -902,40 +762,6 @@ mod tests {
     use super::*;
     use crate::builder::BtfBuilder;
     use crate::verify::{verify, Options, Threads, Verification};
-    use std::cell::Cell;
-
-    thread_local! {
-        /// The first meta lane (the calling thread) waits this long once
-        /// at the second lane's start, so that the second lane is done
-        /// first and moves its entries itself.
-        static DAWDLE: Cell<u64> = const { Cell::new(0) };
-        /// Whether the second lane had placed its entries where the first
-        /// lane found it had moved them (`None`: the first lane moved them).
-        pub(super) static PLACED_BY_SECOND: Cell<Option<bool>> = const { Cell::new(None) };
-    }
-
-    pub(super) fn dawdle() {
-        let ms = DAWDLE.with(Cell::get);
-        if ms > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(ms));
-        }
-    }
-
-    #[test]
-    fn the_second_lane_places_its_entries_when_it_is_done_first() {
-        let mut b = BtfBuilder::new();
-        let int = b.int("int", 4, 32, 1);
-        for i in 0..3000 {
-            let p = b.ptr(int);
-            b.typedef(&format!("t{i}"), p);
-        }
-        let blob = b.build();
-        DAWDLE.with(|d| d.set(20));
-        let v = assert_same_on_two_lanes(&blob, Profile::LINUX_6_18);
-        DAWDLE.with(|d| d.set(0));
-        assert!(v.accepted(), "{:?}", v.failure);
-        assert_eq!(PLACED_BY_SECOND.with(Cell::get), Some(true));
-    }
 
     fn on(blob: &[u8], profile: Profile, threads: Threads) -> Verification<'_> {
         verify(
@@ -964,22 +790,15 @@ mod tests {
     }
 
     /// Where the second lane starts on `blob`, and every record start.
-    fn guess_and_starts(blob: &[u8], profile: &Profile) -> (Option<u32>, Vec<u32>) {
+    fn second_lane_and_starts(blob: &[u8], profile: &Profile) -> (Option<SecondLane>, Vec<u32>) {
         let v = on(blob, *profile, Threads::One);
         let btf = v.btf.as_ref().expect("sections");
-        let len = btf.types.len() as u32;
-        let split = (len as u64 * SECOND_LANE_FROM.0 / SECOND_LANE_FROM.1) as u32;
-        let guess =
-            btf.cursor()
-                .guess_record_start(split, GUESS_WINDOW, GUESS_CHAIN, profile.info_mask(), |off| {
-                    btf.strings.offset_valid(off)
-                });
         let mut cursor = btf.cursor();
         let mut starts = Vec::new();
         while let Some(rec) = cursor.next_whole() {
             starts.push(rec.pos);
         }
-        (guess, starts)
+        (SecondLane::find(btf.types, btf.shapes), starts)
     }
 
     /// An ENUM64 whose enumerators read as FUNC records (name, then a low
@@ -996,44 +815,104 @@ mod tests {
     }
 
     #[test]
-    fn a_guess_inside_a_record_leaves_the_first_lane_to_carry_on() {
+    fn the_second_lane_starts_at_a_record_with_the_records_before_it_counted() {
+        // The split falls inside the ENUM64, whose tail looks like records
+        // from there: the lane starts at the next real record.
         let mut b = BtfBuilder::new();
         enum64_looking_like_funcs(&mut b);
         let blob = b.build();
         let profile = Profile::LINUX_6_18;
-        let (guess, starts) = guess_and_starts(&blob, &profile);
-        let guess = guess.expect("the enumerators look like records");
-        assert!(
-            !starts.contains(&guess),
-            "the guess {guess} should be inside the ENUM64"
-        );
+        let (second, starts) = second_lane_and_starts(&blob, &profile);
+        let second = second.expect("records past the split");
+        assert_eq!(starts.get(second.records_before as usize), Some(&second.pos));
+        assert_eq!(second.records_before, 2, "VOID not counted: INT, ENUM64");
         let v = assert_same_on_two_lanes(&blob, profile);
         assert!(v.accepted(), "{:?}", v.failure);
     }
 
     #[test]
-    fn a_failure_past_the_guess_is_reported_with_its_id() {
+    fn the_second_lane_is_found_alike_in_steps_of_any_size() {
+        let mut b = BtfBuilder::new();
+        enum64_looking_like_funcs(&mut b);
+        let int = b.int("long", 8, 64, 1);
+        for i in 0..500 {
+            let s = b.struct_(&format!("s{i}"), 8, &[crate::builder::m("x", int, 0)]);
+            b.ptr(s);
+        }
+        let blob = b.build();
+        let v = on(&blob, Profile::LINUX_6_18, Threads::One);
+        let btf = v.btf.as_ref().expect("sections");
+        let whole = SecondLane::find(btf.types, btf.shapes);
+        assert!(whole.is_some());
+        for n in [1, 6, 1000] {
+            let mut finder = SecondLaneFinder::new(btf.types, btf.shapes);
+            while finder.step(n) {}
+            assert_eq!(finder.finish(), whole, "steps of {n}");
+        }
+    }
+
+    /// A FWD with a type: rejected by meta.
+    fn bad_fwd(b: &mut BtfBuilder, name: &str) -> u32 {
+        let off = b.string(name);
+        b.record(off, crate::builder::info(Kind::FWD, 0, false), 1, &[])
+    }
+
+    #[test]
+    fn a_failure_on_the_second_lane_is_reported_with_its_id() {
         let mut b = BtfBuilder::new();
         let int = b.int("int", 4, 32, 1);
         for i in 0..60 {
             b.typedef(&format!("t{i}"), int);
         }
-        // A FWD with a type: rejected by meta, well past the split.
-        let late = b.string("late");
-        b.record(late, crate::builder::info(Kind::FWD, 0, false), 1, &[]);
+        let late = bad_fwd(&mut b, "late");
         for i in 60..70 {
             b.typedef(&format!("t{i}"), int);
         }
         let blob = b.build();
-        let (guess, starts) = guess_and_starts(&blob, &Profile::LINUX_6_18);
+        let (second, _) = second_lane_and_starts(&blob, &Profile::LINUX_6_18);
         assert!(
-            guess.is_some_and(|g| starts.contains(&g)),
-            "the guess is a record start"
+            second.is_some_and(|s| s.records_before < late),
+            "the FWD is on the second lane"
         );
         let v = assert_same_on_two_lanes(&blob, Profile::LINUX_6_18);
         let failure = v.failure.expect("rejected");
         assert_eq!(failure.check, Check::FwdTypeNotZero);
-        assert_eq!(failure.site, Site::Type { id: 62 });
+        assert_eq!(failure.site, Site::Type { id: late });
+    }
+
+    #[test]
+    fn a_failure_on_the_first_lane_wins_over_one_on_the_second() {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        let early = bad_fwd(&mut b, "early");
+        for i in 0..60 {
+            b.typedef(&format!("t{i}"), int);
+        }
+        bad_fwd(&mut b, "late");
+        for i in 60..70 {
+            b.typedef(&format!("t{i}"), int);
+        }
+        let blob = b.build();
+        let v = assert_same_on_two_lanes(&blob, Profile::LINUX_6_18);
+        assert_eq!(v.failure.expect("rejected").site, Site::Type { id: early });
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_sized_before_the_split_leaves_meta_to_one_lane() {
+        // Kind 31 is unknown to 6.18: no size, so no count past it.
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 32, 1);
+        let unknown = b.record(0, crate::builder::info(Kind(31), 0, false), 0, &[]);
+        for i in 0..60 {
+            b.typedef(&format!("t{i}"), int);
+        }
+        let blob = b.build();
+        let (second, _) = second_lane_and_starts(&blob, &Profile::LINUX_6_18);
+        assert_eq!(second, None);
+        let v = assert_same_on_two_lanes(&blob, Profile::LINUX_6_18);
+        let failure = v.failure.expect("rejected");
+        assert_eq!(failure.check, Check::UnknownKind { kind: 31 });
+        assert_eq!(failure.site, Site::Plain { id: Some(unknown) });
     }
 
     #[test]

@@ -163,10 +163,22 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
     let strings_start = header.hdr_len as u64 + header.str_off as u64;
     // Last in the blob, except in 7.1's self-describing layout.
     let strings = &blob[strings_start as usize..(strings_start + header.str_len as u64) as usize];
+    let types = &blob[types_start as usize..(types_start + header.type_len as u64) as usize];
+    // With two lanes, the first finds where the second meta lane starts
+    // beside its share of the strings.
+    let (idents, second_meta_lane) = if lanes.two() {
+        let mut finder = meta::SecondLaneFinder::new(types, shapes);
+        let idents = names::IdentCache::build_beside(strings, lanes, IDENTS_FIRST_SHARE, || {
+            finder.step(RECORDS_PER_64_STRING_BYTES)
+        });
+        (idents, finder.finish())
+    } else {
+        (names::IdentCache::build(strings, lanes), None)
+    };
     let mut btf = Btf {
         blob,
         header,
-        types: &blob[types_start as usize..(types_start + header.type_len as u64) as usize],
+        types,
         types_start,
         strings: Strings::new(strings),
         strings_start,
@@ -174,7 +186,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
         positions: btf::PositionTable::default(),
         resolution: btf::ResolveTable::default(),
         records_walked: 0,
-        idents: names::IdentCache::build(strings, lanes),
+        idents,
         shapes,
         names: btf::NameRules::of(profile),
     };
@@ -190,7 +202,7 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
     } else if header.type_len == 0 {
         Err(pre(Check::NoTypes))
     } else {
-        meta::check_all_metas(&mut btf, profile, lanes)
+        meta::check_all_metas(&mut btf, profile, lanes, second_meta_lane)
     };
     let walked = btf.records_walked;
     let kept = btf.nr_types().saturating_sub(1);
@@ -243,6 +255,12 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
 
 /// The passes after resolve that read the type table but never its
 /// resolve results: type-tag placement, then special fields.
+/// The share of the string section whose identifiers the first lane marks
+/// while it finds where the second meta lane starts, sizing this many
+/// records per 64 bytes of strings.
+const IDENTS_FIRST_SHARE: f64 = 0.35;
+const RECORDS_PER_64_STRING_BYTES: u32 = 6;
+
 fn table_passes(btf: &Btf<'_>, opts: &Options<'_>, notes: &mut Vec<Note>) -> Result<(), Failure> {
     let profile = &opts.profile;
     if profile.has(Features::TYPE_TAG_ORDER) {

@@ -117,16 +117,35 @@ impl IdentCache {
     /// The cache; with two lanes, the strings from a string start near the
     /// middle on are scanned on a second thread.
     pub fn build(section: &[u8], lanes: Lanes) -> Self {
+        IdentCache::build_beside(section, lanes, 0.5, || false)
+    }
+
+    /// The cache, built beside other work: the first lane scans the strings
+    /// before a string start near `first_share` of the section (all of them
+    /// on one lane), calling `beside` once per 64 bytes until it returns
+    /// false, and then until it does; the second lane scans the rest.
+    /// `beside` should be work whose loads wait on each other: the scan's
+    /// arithmetic then fills that time.
+    pub fn build_beside(
+        section: &[u8],
+        lanes: Lanes,
+        first_share: f64,
+        mut beside: impl FnMut() -> bool + Send,
+    ) -> Self {
         let mut valid = vec![0u64; section.len().div_ceil(64)];
         let split = if lanes.two() {
-            string_start_from(section, section.len() / 2)
+            string_start_from(section, (section.len() as f64 * first_share) as usize)
         } else {
             section.len()
         };
         let (lo, hi) = valid.split_at_mut(split / 64);
         let (carry, _) = lanes.join(
-            || mark_identifiers(section, 0, split, lo, 0),
-            || mark_identifiers(section, split, section.len(), hi, split / 64),
+            || {
+                let carry = mark_identifiers(section, 0, split, lo, 0, &mut beside);
+                while beside() {}
+                carry
+            },
+            || mark_identifiers(section, split, section.len(), hi, split / 64, || false),
         );
         // Strings of the first part that start in the word the second
         // part begins with.
@@ -163,13 +182,24 @@ fn string_start_from(section: &[u8], at: usize) -> usize {
 /// computed without branches); the strings are what lies between the NULs
 /// among them, and a string is an identifier when no other such byte came
 /// before its NUL and its first byte may start one.
-fn mark_identifiers(section: &[u8], from: usize, to: usize, words: &mut [u64], base: usize) -> u64 {
+fn mark_identifiers(
+    section: &[u8],
+    from: usize,
+    to: usize,
+    words: &mut [u64],
+    base: usize,
+    mut beside: impl FnMut() -> bool,
+) -> u64 {
     let mut carry = 0u64;
+    let mut busy = true;
     // The string in progress: where it started, and whether it holds only
     // identifier bytes so far.
     let mut start = from;
     let mut clean = true;
     for w in from / 64..to.div_ceil(64) {
+        if busy {
+            busy = beside();
+        }
         let chunk = &section[w * 64..section.len().min(w * 64 + 64)];
         let mut stops = !if chunk.len() == 64 {
             ident_mask(chunk.try_into().expect("64 bytes"))
@@ -342,6 +372,22 @@ mod cache_tests {
             let chunk: [u8; 64] = std::array::from_fn(|i| (i * 4 + shift) as u8);
             let want = (0..64).fold(0u64, |m, i| m | u64::from(REST[chunk[i] as usize] != 0) << i);
             assert_eq!(ident_mask(&chunk), want, "shift {shift}");
+        }
+    }
+
+    #[test]
+    fn work_beside_the_scan_is_run_to_its_end() {
+        // Far more steps than 64-byte words: the first lane finishes them
+        // after its share of the strings.
+        let section = b"\0int\0long\0char\0".repeat(20);
+        for lanes in [Lanes::ONE, Lanes::for_blob(crate::verify::Threads::Two, 0)] {
+            let mut steps = 0;
+            let cache = IdentCache::build_beside(&section, lanes, 0.35, || {
+                steps += 1;
+                steps < 1000
+            });
+            assert_eq!(steps, 1000);
+            assert_eq!(cache.valid, IdentCache::new(&section).valid);
         }
     }
 
