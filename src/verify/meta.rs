@@ -72,49 +72,49 @@ impl Meta<'_, '_> {
         self.btf.strings.get(off).is_some_and(|s| !s.is_empty())
     }
 
-    /// The table slot of an accepted record. [`Slot::FLAG`] marks a
-    /// FUNC_PROTO whose FUNCs will be rejected for a parameter with a type
-    /// but no name; [`Slot::NAMES_OK`] one whose parameter names need no
-    /// second look when the resolve pass checks it. A slot never depends
-    /// on the record's id (the second meta lane does not know its ids).
-    fn slot_of(&self, rec: &TypeRecord<'_>) -> Slot {
+    /// The slot of an accepted FUNC_PROTO. [`Slot::FLAG`] marks one whose
+    /// FUNCs will be rejected for a parameter with a type but no name;
+    /// [`Slot::NAMES_OK`] one whose parameter names need no second look
+    /// when the resolve pass checks it.
+    fn proto_slot(&self, rec: &TypeRecord<'_>) -> Slot {
         let size_type = rec.common.size_type;
-        match rec.kind() {
-            Kind::INT => Slot::int(size_type, rec.int_data()),
-            Kind::FUNC_PROTO => {
-                let (mut unnamed_arg, mut names_ok) = (false, true);
-                let mut highest_ref = size_type;
-                for p in rec.params() {
-                    unnamed_arg |= p.name_off == 0 && p.type_id != 0;
-                    names_ok &= p.name_off == 0 || self.name_is_identifier(p.name_off);
-                    highest_ref = highest_ref.max(p.type_id);
-                }
-                Slot::proto(size_type, unnamed_arg, names_ok, highest_ref)
-            }
-            kind => Slot::new(kind, size_type, false),
+        let (mut unnamed_arg, mut names_ok) = (false, true);
+        let mut highest_ref = size_type;
+        for p in rec.params() {
+            unnamed_arg |= p.name_off == 0 && p.type_id != 0;
+            names_ok &= p.name_off == 0 || self.name_is_identifier(p.name_off);
+            highest_ref = highest_ref.max(p.type_id);
         }
+        Slot::proto(size_type, unnamed_arg, names_ok, highest_ref)
     }
 
-    /// Dispatches on the kind; `rec` carries the full tail (checked present).
-    fn check_kind(&self, rec: &TypeRecord<'_>) -> MetaResult {
+    /// Dispatches on the kind (`rec` carries the full tail, checked
+    /// present) and gives the accepted record's table slot, in the same
+    /// dispatch: kinds follow each other in no order a branch predictor
+    /// learns. A slot never depends on the record's id.
+    fn check_kind(&self, rec: &TypeRecord<'_>) -> Result<Slot, Box<Failure>> {
+        let plain =
+            |checked: MetaResult| checked.map(|()| Slot::new(rec.kind(), rec.common.size_type, false));
         match rec.kind() {
-            Kind::INT => self.int(rec),
+            Kind::INT => self
+                .int(rec)
+                .map(|()| Slot::int(rec.common.size_type, rec.int_data())),
             Kind::PTR | Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG => {
-                self.reference(rec)
+                plain(self.reference(rec))
             }
-            Kind::ARRAY => self.array(rec),
-            Kind::STRUCT | Kind::UNION => self.composite(rec),
-            Kind::ENUM | Kind::ENUM64 => self.enumeration(rec),
-            Kind::FWD => self.fwd(rec),
-            Kind::FUNC => self.func(rec),
-            Kind::FUNC_PROTO => self.func_proto(rec),
-            Kind::VAR => self.var(rec),
-            Kind::DATASEC => self.datasec(rec),
-            Kind::FLOAT => self.float(rec),
-            Kind::DECL_TAG => self.decl_tag(rec),
-            Kind::FUNC_ADDR if self.btf.shapes.is_checked(Kind::FUNC_ADDR) => self.func_addr(rec),
+            Kind::ARRAY => plain(self.array(rec)),
+            Kind::STRUCT | Kind::UNION => plain(self.composite(rec)),
+            Kind::ENUM | Kind::ENUM64 => plain(self.enumeration(rec)),
+            Kind::FWD => plain(self.fwd(rec)),
+            Kind::FUNC => plain(self.func(rec)),
+            Kind::FUNC_PROTO => self.func_proto(rec).map(|()| self.proto_slot(rec)),
+            Kind::VAR => plain(self.var(rec)),
+            Kind::DATASEC => plain(self.datasec(rec)),
+            Kind::FLOAT => plain(self.float(rec)),
+            Kind::DECL_TAG => plain(self.decl_tag(rec)),
+            Kind::FUNC_ADDR if self.btf.shapes.is_checked(Kind::FUNC_ADDR) => plain(self.func_addr(rec)),
             // skip-unknown-kinds: sized by the layout section, not checked.
-            k if self.btf.shapes.is_described(k) => Ok(()),
+            k if self.btf.shapes.is_described(k) => plain(Ok(())),
             // Unknown kinds were rejected before dispatch.
             _ => Err(self.fail(
                 Check::UnknownKind { kind: rec.kind().0 },
@@ -724,13 +724,14 @@ impl Run {
                 ));
             }
             let rec = cursor.take(common, tail_len);
-            if let Err(f) = meta.check_kind(&rec) {
-                break Err(f);
-            }
+            let slot = match meta.check_kind(&rec) {
+                Ok(slot) => slot,
+                Err(f) => break Err(f),
+            };
             // Ids at or past the cap are dropped (the table is sized so that
             // this is the only way an id can miss it).
             if (id as usize) < table.slots.len() {
-                table.slots.set(id, meta.slot_of(&rec));
+                table.slots.set(id, slot);
                 table.positions.set(id, rec.pos);
             }
             id = id.wrapping_add(1);
