@@ -253,14 +253,15 @@ fn run<'a>(v: &mut Verification<'a>, opts: &Options<'_>, lanes: lanes::Lanes) ->
     Ok(())
 }
 
-/// The passes after resolve that read the type table but never its
-/// resolve results: type-tag placement, then special fields.
 /// The share of the string section whose identifiers the first lane marks
 /// while it finds where the second meta lane starts, sizing this many
-/// records per 64 bytes of strings.
+/// records per 64 bytes of strings (the lanes then end the join together
+/// on vmlinux; session 9 in docs/performance.md).
 const IDENTS_FIRST_SHARE: f64 = 0.35;
 const RECORDS_PER_64_STRING_BYTES: u32 = 6;
 
+/// The passes after resolve that read the type table but never its
+/// resolve results: type-tag placement, then special fields.
 fn table_passes(btf: &Btf<'_>, opts: &Options<'_>, notes: &mut Vec<Note>) -> Result<(), Failure> {
     let profile = &opts.profile;
     if profile.has(Features::TYPE_TAG_ORDER) {

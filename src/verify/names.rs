@@ -181,7 +181,8 @@ fn string_start_from(section: &[u8], at: usize) -> usize {
 /// Finds, 64 bytes at a time, the bytes no identifier may hold (a bit mask,
 /// computed without branches); the strings are what lies between the NULs
 /// among them, and a string is an identifier when no other such byte came
-/// before its NUL and its first byte may start one.
+/// before its NUL and its first byte may start one. `beside` is called
+/// before each 64 bytes until it returns false.
 fn mark_identifiers(
     section: &[u8],
     from: usize,

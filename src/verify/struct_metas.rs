@@ -590,11 +590,12 @@ impl KindIds {
                 k == Kind::TYPE_TAG,
             ];
             for i in 0..3 {
-                // At most CHUNK - 1 before a flush, so in bounds.
+                // Below CHUNK whenever written: the `%` never wraps and
+                // only spares a bounds check.
                 buf[i][filled[i] % CHUNK] = id as u32;
                 filled[i] += usize::from(hits[i]);
             }
-            // Flushed every CHUNK slots, before any buffer is full.
+            // Flushed every CHUNK slots, so no buffer takes more than CHUNK.
             if id % CHUNK == CHUNK - 1 {
                 for i in 0..3 {
                     lists[i].extend_from_slice(&buf[i][..filled[i]]);
