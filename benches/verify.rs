@@ -7,11 +7,11 @@
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-12-07) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
 //! | `core_round_trip`           | two threads pinned to two CPUs pass a counter back and forth (the VM, not btfcheck) | | 60–70 ns (near), 320–380 ns (far) |
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.86–4.73 ms (session 9, busy host; 3.77–3.94 in quieter runs) |
-//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.4–7.6 ms |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.80–4.89 ms (session 9, busy host) |
+//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.4–7.6 ms (floor 6.0 ms) |
 //! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 14.7–16.1 ms |
-//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.079–0.084 ms |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 6.9–7.6 ms (session 9, busy host) |
+//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.079–0.087 ms |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 6.5–7.7 ms (session 9, busy host) |
 //!
 //! The VM's speed drifts by 10-40% within minutes, so medians are given as
 //! ranges over runs; minima move least. Two-lane figures follow the
