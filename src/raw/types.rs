@@ -49,6 +49,18 @@ fn common(i: &[u8]) -> IResult<&[u8], CommonType> {
 }
 
 impl CommonType {
+    /// The header in `w`, read with `wide` fields or not (one bounds check
+    /// for the three words, done by whoever took `w`).
+    #[inline]
+    pub fn from_words(w: &[u8; 12], wide: bool) -> CommonType {
+        CommonType {
+            name_off: u32_at(w, 0),
+            info: u32_at(w, 4),
+            size_type: u32_at(w, 8),
+            wide,
+        }
+    }
+
     /// Decodes the first 12 bytes of `b`; `None` if fewer remain.
     #[inline]
     pub fn parse(b: &[u8]) -> Option<CommonType> {
@@ -386,12 +398,11 @@ impl<'a> RecordCursor<'a> {
     /// (whose inlining decided that loop's speed).
     #[inline]
     fn common_at(&self, pos: usize) -> Option<CommonType> {
-        (self.types.len() - pos >= COMMON_LEN as usize).then(|| CommonType {
-            name_off: u32_at(self.types, pos),
-            info: u32_at(self.types, pos + 4),
-            size_type: u32_at(self.types, pos + 8),
-            wide: self.shapes.wide_info(),
-        })
+        let w = self.types.get(pos..pos + COMMON_LEN as usize)?;
+        Some(CommonType::from_words(
+            w.try_into().ok()?,
+            self.shapes.wide_info(),
+        ))
     }
     /// The next record if it is whole (known kind, tail present), moving
     /// past it; `None` at the end or at a record that cannot be read whole.

@@ -602,12 +602,10 @@ impl<'a> Btf<'a> {
     #[inline(always)]
     pub fn record_at(&self, pos: u32) -> TypeRecord<'a> {
         let p = pos as usize;
-        let common = CommonType {
-            name_off: u32_at(self.types, p),
-            info: u32_at(self.types, p + 4),
-            size_type: u32_at(self.types, p + 8),
-            wide: self.shapes.wide_info(),
-        };
+        let words = self.types[p..p + COMMON_LEN as usize]
+            .try_into()
+            .expect("a header");
+        let common = CommonType::from_words(words, self.shapes.wide_info());
         let tail_len = self.shapes.tail_len(common.kind(), common.vlen()).unwrap_or(0) as usize;
         let start = p + COMMON_LEN as usize;
         TypeRecord {
