@@ -7,18 +7,18 @@
 //! | benchmark                   | what                                                        | target   | measured (2-core VM, 2026-12-07) |
 //! |-----------------------------|-------------------------------------------------------------|----------|----------------------|
 //! | `core_round_trip`           | two threads pinned to two CPUs pass a counter back and forth (the VM, not btfcheck) | | 60–70 ns (near), 320–380 ns (far) |
-//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.80–4.89 ms (session 9, busy host) |
-//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 6.4–7.6 ms (floor 6.0 ms) |
-//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 14.7–16.1 ms |
-//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.079–0.087 ms |
-//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 6.5–7.7 ms (session 9, busy host) |
+//! | `verify_vmlinux`            | `verify::verify` on `/sys/kernel/btf/vmlinux`, in process (two threads) | ≤ 4 ms | median 3.63–4.62 ms, 7 of 10 runs ≤ 4 ms (session 9, busy host) |
+//! | `verify_vmlinux_one_thread` | the same with `Threads::One`                                |          | median 5.98–6.75 ms |
+//! | `kernel_log_vmlinux`        | `diag::kernel_log::render` of that (accepted) verification  | ≤ 40 ms  | 13.8–15.6 ms |
+//! | `verify_corpus`             | every `.btf` under `corpus/`, verified in one loop          |          | 0.074–0.089 ms |
+//! | `process_verify_vmlinux`    | `btfcheck verify /sys/kernel/btf/vmlinux`, whole process    | ≤ 8 ms   | median 6.50–8.40 ms, 7 of 10 runs < 8 ms (session 9) |
 //!
 //! The VM's speed drifts by 10-40% within minutes, so medians are given as
 //! ranges over runs; minima move least. Two-lane figures follow the
 //! distance between the VM's two vCPUs, which `core_round_trip` shows
 //! (docs/performance.md, session 8). Per phase on two threads (warm loop,
-//! near phase, session 9): identifier bits 0.44 ms, meta 0.86 ms, resolve
-//! with the table passes beside it 2.29 ms. Instruction
+//! near phase, session 9): identifier bits 0.44 ms, meta 0.82 ms, resolve
+//! with the table passes beside it 2.21 ms. Instruction
 //! counts (callgrind, exact) and what was tried are in docs/performance.md.
 //!
 //! The kernel takes 35-45 ms to verify vmlinux BTF. When
