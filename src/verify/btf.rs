@@ -324,11 +324,13 @@ pub enum Storage {
     /// The one that came back to the pool first of those that fit, when
     /// two do (else a fresh one): the main table on two lanes, whose
     /// storage then alternates between verifications. Each verification
-    /// has the second lane read the whole table, and a line it read has to
-    /// be taken back from its cache before the first lane writes it again;
-    /// two verifications back, it has left that cache. Verifying vmlinux
-    /// in a loop, paired: 0.16-0.21 ms faster while the VM's vCPUs are far
-    /// apart, 0.04-0.07 ms while they are near.
+    /// has both lanes read the whole table, and a line one read has to be
+    /// taken back from its cache before the other writes it again; two
+    /// verifications back, it has left that cache. Verifying vmlinux in a
+    /// loop, paired (session 8, when only the first lane wrote it):
+    /// 0.16-0.21 ms faster while the VM's vCPUs are far apart, 0.04-0.07
+    /// ms while they are near; since each lane writes its part (session
+    /// 9), no difference in near phases.
     Alternating,
 }
 
@@ -725,8 +727,8 @@ mod tests {
         }
     }
 
-    /// One verification's tables as the meta pass takes them: the main
-    /// table, and the second lane's, dropped first. Returns where the main
+    /// One verification's tables: the main table, and a smaller one (as
+    /// the resolve table is), dropped first. Returns where the main
     /// table's words were.
     fn one_verification(main: Storage) -> usize {
         let table = IdWords::<AtomicU16>::for_ids(10_000, main);
@@ -746,7 +748,7 @@ mod tests {
             assert_eq!(one_verification(Storage::Alternating), first);
             assert_eq!(one_verification(Storage::Alternating), second);
         }
-        // The second lane's table is always the small spare, never a main one.
+        // The smaller table always takes the small spare, never a main one.
         let mut lens: Vec<_> = AtomicU16::spares()
             .lock()
             .expect("pool")

@@ -560,7 +560,8 @@ impl<'a> SecondLaneFinder<'a> {
     /// be sized whole (the first lane will reject it) or none starts there:
     /// meta then runs on one lane.
     pub fn finish(mut self) -> Option<SecondLane> {
-        while self.step(u32::MAX) {}
+        // One step without a count limit goes to the split (or stops short).
+        self.step(u32::MAX);
         (!self.stuck && !self.cursor.at_end()).then(|| SecondLane {
             pos: self.cursor.pos(),
             records_before: self.counted,
